@@ -1,0 +1,1 @@
+"""Pure-Python core: records, dialects, validation, tokens, cost. No Qt, no network."""

@@ -1,0 +1,28 @@
+"""The registry of dataset dialects. Add a dialect by writing a module and listing it here."""
+
+from __future__ import annotations
+
+from dpo_studio.core.dialects.base import Dialect
+from dpo_studio.core.dialects.openai_dpo import OpenAIDPO
+
+#: Every dialect, in the order detection prefers them on a tie.
+DIALECTS: tuple[Dialect, ...] = (OpenAIDPO(),)
+
+_BY_NAME = {dialect.name: dialect for dialect in DIALECTS}
+
+
+def get_dialect(name: str) -> Dialect:
+    """The dialect with this identifier; ``KeyError`` lists the known names."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        known = ", ".join(sorted(_BY_NAME))
+        raise KeyError(f"unknown dialect {name!r}; known dialects: {known}") from None
+
+
+def writable_dialects() -> list[Dialect]:
+    """The dialects files can be written in."""
+    return [dialect for dialect in DIALECTS if dialect.writable]
+
+
+__all__ = ["DIALECTS", "Dialect", "get_dialect", "writable_dialects"]

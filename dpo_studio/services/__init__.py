@@ -1,0 +1,1 @@
+"""The outside world (credentials, providers, history) without widgets."""
