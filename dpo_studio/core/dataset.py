@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 
 from dpo_studio.core.dialects import Dialect, get_dialect
+from dpo_studio.core.errors import UserError
 from dpo_studio.core.findings import Finding, Issue, Severity
 from dpo_studio.core.records import PreferenceRecord
 from dpo_studio.core.textfile import (
@@ -58,7 +59,7 @@ class Entry:
         return self.record is not None
 
 
-class DatasetReadError(Exception):
+class DatasetReadError(UserError):
     """The file as a whole cannot be read (missing, a directory, not readable)."""
 
 
