@@ -1,66 +1,290 @@
-"""The ``dpo-studio`` command line: headless commands over the core."""
+"""The ``dpo-studio`` command line: headless commands over the core.
+
+Exit codes: 0 clean, 1 errors were found in the data, 2 usage or I/O problems. Results go to stdout
+(human-readable, or JSON with ``--json``); progress and problems with the command itself go to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from dpo_studio import __version__
-from dpo_studio.core.dataset import Dataset, DatasetReadError
-from dpo_studio.core.findings import Severity
+from dpo_studio.core.errors import UserError
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+
+DEFAULT_MODEL = "gpt-4.1-mini-2025-04-14"
+#: Files at least this large show progress on stderr.
+PROGRESS_THRESHOLD = 20 * 1024 * 1024
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
         prog="dpo-studio",
-        description="Prepare, check and convert DPO preference datasets.",
+        description=(
+            "Prepare, check and convert DPO preference datasets. "
+            "Run without a command (optionally with a FILE) to start the app."
+        ),
+        epilog="Exit codes: 0 clean, 1 errors found in the data, 2 usage or file problems.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def data_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--dialect", help="skip detection and read input in this dialect")
+        command.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    def model_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--provider",
+            choices=("openai", "azure", "foundry"),
+            default="azure",
+            help="whose rules and prices to apply (default: azure)",
+        )
+        command.add_argument("--model", default=DEFAULT_MODEL, help=f"base model (default: {DEFAULT_MODEL})")
+
     validate = sub.add_parser("validate", help="check files the way OpenAI and Azure will")
-    validate.add_argument("files", nargs="+", help="JSONL or JSON files to check")
-    validate.add_argument("--dialect", help="skip detection and read the files in this dialect")
+    validate.add_argument("files", nargs="+", type=Path, help="JSONL or JSON files to check")
+    validate.add_argument("--validation-file", type=Path, help="validation file, checked for overlap too")
+    data_options(validate)
+    model_options(validate)
+
+    convert = sub.add_parser("convert", help="write a file in another dialect")
+    convert.add_argument("source", type=Path, help="file to read")
+    convert.add_argument("target", type=Path, help="file to write")
+    convert.add_argument("--to", dest="to_dialect", default="openai_dpo", help="target dialect")
+    convert.add_argument("--bom", action="store_true", help="start the output with a UTF-8 BOM")
+    data_options(convert)
+
+    stats = sub.add_parser("stats", help="counts, tokens, cost estimate and quality report")
+    stats.add_argument("file", type=Path)
+    stats.add_argument("--epochs", type=int, help="training epochs (default: the platform's auto rule)")
+    stats.add_argument("--tier", help="training tier for the price (e.g. Standard, GlobalStandard)")
+    data_options(stats)
+    model_options(stats)
+
+    split = sub.add_parser("split", help="deterministic train/validation split, grouped by prompt")
+    split.add_argument("file", type=Path)
+    split.add_argument("--ratio", type=float, default=0.1, help="share of prompts for validation")
+    split.add_argument("--seed", type=int, default=0)
+    split.add_argument("--train-out", type=Path, required=True, help="where to write training pairs")
+    split.add_argument("--validation-out", type=Path, required=True, help="where to write validation")
+    split.add_argument("--to", dest="to_dialect", default="openai_dpo", help="dialect of both outputs")
+    split.add_argument("--resplit", action="store_true", help="ignore a split the file already has")
+    data_options(split)
     return parser
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _progress_printer(label: str, size: int) -> Callable[[int, int], None] | None:
+    """A progress callback writing a percentage to stderr, for large inputs only."""
+    if size < PROGRESS_THRESHOLD:
+        return None
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        percent = done * 100 // max(total, 1)
+        if percent != last[0] and percent % 5 == 0:
+            last[0] = percent
+            print(f"\r{label}: {percent}%", end="" if percent < 100 else "\n", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _open(path: Path, dialect: str | None) -> Any:
+    from dpo_studio.core.dataset import Dataset
+
+    try:
+        return Dataset.open(path, dialect)
+    except KeyError as error:
+        raise UserError(
+            str(error.args[0]), "Run 'dpo-studio convert --help' for the dialect names."
+        ) from None
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+# -- commands ------------------------------------------------------------------------------------
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print every finding of each file; exit 1 if any is an error."""
+    from dpo_studio.core.findings import Severity
+    from dpo_studio.core.validation import profile_for, validate_dataset
+
+    profile = profile_for(args.provider, args.model)
+    validation = _open(args.validation_file, args.dialect) if args.validation_file else None
+    results = []
     worst = EXIT_CLEAN
-    for name in args.files:
-        try:
-            dataset = Dataset.open(name, args.dialect)
-        except DatasetReadError as error:
-            print(f"dpo-studio: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        findings = dataset.read_findings()
-        for index in dataset.record_indices():
-            _record, issues = dataset.parse_entry(index)
-            for problem in issues:
-                print(f"{name}: line {dataset.entries[index].line}: {problem.code}: {problem.message}")
-                if problem.severity is Severity.ERROR:
-                    worst = EXIT_FINDINGS
-        for finding in findings:
-            print(f"{name}: {finding.describe()}")
-            if finding.severity is Severity.ERROR:
-                worst = EXIT_FINDINGS
-        print(f"{name}: {len(dataset.record_indices())} examples, {dataset.dialect.label}")
+    for path in args.files:
+        dataset = _open(path, args.dialect)
+        progress = _progress_printer(f"Checking {path.name}", path.stat().st_size)
+        report = validate_dataset(dataset, profile, validation=validation, progress=progress)
+        errors = sum(1 for f in report.findings if f.severity is Severity.ERROR)
+        warnings = sum(1 for f in report.findings if f.severity is Severity.WARNING)
+        if errors:
+            worst = EXIT_FINDINGS
+        results.append(
+            {
+                "file": str(path),
+                "dialect": dataset.dialect.name,
+                "examples": report.example_count,
+                "errors": errors,
+                "warnings": warnings,
+                "findings": [
+                    {
+                        "code": f.code,
+                        "severity": f.severity.value,
+                        "line": f.line,
+                        "column": f.column,
+                        "field": f.field,
+                        "message": f.message,
+                        "fixable": f.fix is not None,
+                    }
+                    for f in report.findings
+                ],
+            }
+        )
+        if not args.json:
+            for finding in report.findings:
+                print(f"{path}: {finding.describe()}")
+            verdict = "no errors" if not errors else f"{errors} error(s)"
+            print(
+                f"{path}: {report.example_count} examples ({dataset.dialect.label}), "
+                f"{verdict}, {warnings} warning(s) for {profile.model} on {profile.name}"
+            )
+    if args.json:
+        _print_json(results if len(results) > 1 else results[0])
     return worst
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Write the source file in the target dialect, naming first what cannot be carried."""
+    from dpo_studio.core.atomicfile import atomic_write_bytes
+    from dpo_studio.core.dialects import get_dialect
+
+    dataset = _open(args.source, args.dialect)
+    try:
+        target = get_dialect(args.to_dialect)
+    except KeyError as error:
+        raise UserError(str(error.args[0])) from None
+    if not target.writable:
+        raise UserError(f"{target.label} files can be read but not written.", "Choose another --to dialect.")
+    losses = dataset.conversion_losses(target)
+    for loss, count in sorted(losses.items()):
+        print(f"note: {target.label} cannot carry {loss} ({count} example(s)); dropped.", file=sys.stderr)
+    unreadable = len(dataset.read_findings())
+    if unreadable:
+        print(
+            f"note: {unreadable} unreadable line(s) copied unchanged; fix them before uploading.",
+            file=sys.stderr,
+        )
+    atomic_write_bytes(args.target, dataset.to_bytes(target, bom=args.bom))
+    summary = {
+        "source": str(args.source),
+        "from": dataset.dialect.name,
+        "target": str(args.target),
+        "to": target.name,
+        "examples": len(dataset.record_indices()),
+        "losses": losses,
+    }
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"Wrote {summary['examples']} examples to {args.target} as {target.label}.")
+    return EXIT_CLEAN
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Counts, tokens, cost estimate and quality report of one file."""
+    from dpo_studio.core.statistics import dataset_statistics, format_statistics
+
+    dataset = _open(args.file, args.dialect)
+    progress = _progress_printer(f"Counting {args.file.name}", args.file.stat().st_size)
+    stats = dataset_statistics(
+        dataset,
+        provider=args.provider,
+        model=args.model,
+        epochs=args.epochs,
+        tier=args.tier,
+        progress=progress,
+    )
+    if args.json:
+        _print_json(stats)
+    else:
+        print(format_statistics(stats))
+    return EXIT_CLEAN
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    """Write training and validation files, never putting one prompt on both sides."""
+    from dpo_studio.core.atomicfile import atomic_write_bytes
+    from dpo_studio.core.dataset import Dataset
+    from dpo_studio.core.dialects import get_dialect
+    from dpo_studio.core.records import VALIDATION
+    from dpo_studio.core.split import split_records
+
+    dataset = _open(args.file, args.dialect)
+    target = get_dialect(args.to_dialect)
+    indices = dataset.record_indices()
+    records = [dataset.record(i) for i in indices]
+    if not 0 < args.ratio < 1:
+        raise UserError("--ratio must be between 0 and 1 (for example 0.1).")
+    sides = split_records(records, args.ratio, args.seed, keep_existing=not args.resplit)
+    train = Dataset(dialect=target)
+    validation = Dataset(dialect=target)
+    for record, side in zip(records, sides, strict=True):
+        record.split = None
+        (validation if side == VALIDATION else train).append_record(record)
+    atomic_write_bytes(args.train_out, train.to_bytes(target))
+    atomic_write_bytes(args.validation_out, validation.to_bytes(target))
+    summary = {"train": len(train), "validation": len(validation), "seed": args.seed, "ratio": args.ratio}
+    if args.json:
+        _print_json(summary)
+    else:
+        print(
+            f"{summary['train']} training and {summary['validation']} validation examples "
+            f"(seed {args.seed}); written to {args.train_out} and {args.validation_out}."
+        )
+    return EXIT_CLEAN
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate": cmd_validate,
+    "convert": cmd_convert,
+    "stats": cmd_stats,
+    "split": cmd_split,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dpo-studio`` console command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "validate":
-        return cmd_validate(args)
-    parser.print_help()
-    return EXIT_USAGE
+    command = COMMANDS.get(args.command or "")
+    if command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return command(args)
+    except UserError as error:
+        print(f"dpo-studio: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("dpo-studio: interrupted.", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 from dpo_studio.core.findings import Issue, Severity
-from dpo_studio.core.records import PreferenceRecord
+from dpo_studio.core.records import Message, PreferenceRecord, message_text
 
 
 class Dialect(ABC):
@@ -41,6 +42,14 @@ class Dialect(ABC):
         """Plain-language names of what this dialect cannot carry from ``record`` (empty: lossless)."""
         return []
 
+    def follow_style(self, values: Sequence[Any]) -> Dialect:
+        """This dialect set up to write new records the way ``values`` (a file's records) are written.
+
+        Most dialects have one way of writing a record and return themselves; TRL, for example, also
+        remembers whether the file leaves the prompt implicit.
+        """
+        return self
+
 
 def issue(code: str, message: str, field: str = "", severity: Severity = Severity.ERROR) -> Issue:
     """Shorthand for a structural issue."""
@@ -67,3 +76,76 @@ def as_message_list(value: Any) -> list[dict[str, Any]] | None:
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):
         return list(value)
     return None
+
+
+def is_message_list(value: Any) -> bool:
+    """Whether ``value`` is a list whose items are all objects (an empty list counts)."""
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def text_message(role: str, text: str) -> Message:
+    """A chat message with plain string content."""
+    return {"role": role, "content": text}
+
+
+def shared_prefix_length(first: Sequence[Any], second: Sequence[Any]) -> int:
+    """How many leading items two sequences (strings or message lists) have in common."""
+    length = 0
+    for left, right in zip(first, second, strict=False):
+        if left != right:
+            break
+        length += 1
+    return length
+
+
+def extra_fields(value: dict[str, Any], known: Sequence[str]) -> dict[str, Any]:
+    """The top-level fields of ``value`` that a dialect does not interpret, in source order."""
+    return {key: item for key, item in value.items() if key not in known}
+
+
+def add_extra(out: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Append a record's unknown fields to an object being written; the dialect's own fields win."""
+    for key, item in extra.items():
+        if key not in out:
+            out[key] = item
+
+
+def clashing_extra(out: dict[str, Any], extra: dict[str, Any], own: Sequence[str]) -> list[str]:
+    """Losses for unknown fields whose names the target dialect uses for something else.
+
+    Keys in ``own`` (the dialect's own field names) are skipped: an extra field by such a name holds a
+    malformed source value that the record's own field replaces once it is set.
+    """
+    return [
+        f"field '{key}' (the name is taken in this format)" for key in extra if key in out and key not in own
+    ]
+
+
+def app_only_losses(record: PreferenceRecord) -> list[str]:
+    """What no file dialect carries: the editor's notes and tags."""
+    lost = []
+    if record.notes:
+        lost.append("notes")
+    if record.tags:
+        lost.append("tags")
+    return lost
+
+
+def is_plain_text(message: Message) -> bool:
+    """Whether a message is nothing but a role and text (so a plain string can stand for it)."""
+    content = message.get("content")
+    if set(message) - {"role", "content"}:
+        return False
+    if isinstance(content, str):
+        return True
+    if isinstance(content, list):
+        return all(
+            isinstance(part, dict) and part.get("type") == "text" and set(part) <= {"type", "text", "value"}
+            for part in content
+        )
+    return False
+
+
+def joined_text(messages: Sequence[Message]) -> str:
+    """Several messages as one text, blank-line separated (how string dialects fold turns)."""
+    return "\n\n".join(message_text(message) for message in messages)

@@ -1,0 +1,24 @@
+"""Fixtures every test shares. No test may touch the developer's real profile or the network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+REPO = Path(__file__).resolve().parents[1]
+
+# Feature fixtures live next to what they serve; list their modules here.
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Every test gets its own DPO Studio home (settings, history, journals) in a temporary folder."""
+    home = tmp_path_factory.mktemp("dpo-home")
+    monkeypatch.setenv("DPO_STUDIO_HOME", str(home))
+    yield home
