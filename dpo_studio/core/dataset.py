@@ -8,6 +8,7 @@ and is serialised again on save; every other entry is written back byte for byte
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -23,9 +24,9 @@ from dpo_studio.core.textfile import (
     BOM,
     Container,
     FileLayout,
+    detect_array_indent,
     detect_layout,
     split_array,
-    split_lines,
 )
 
 
@@ -78,19 +79,24 @@ class Dataset:
 
     @classmethod
     def from_bytes(cls, data: bytes, dialect: Dialect, path: Path | None = None) -> Dataset:
-        """Split ``data`` into entries for ``dialect`` (records are parsed lazily)."""
+        """Split ``data`` into entries for ``dialect`` (records are parsed lazily).
+
+        The dialect is set up to write new records the way this file writes its records
+        (:meth:`Dialect.follow_style`), e.g. a TRL file without ``prompt`` stays without.
+        """
         layout = detect_layout(data)
         dataset = cls(dialect=dialect, layout=layout, path=path)
+        body = data[len(BOM) :] if layout.bom else data
         if layout.container is Container.JSON_ARRAY:
-            dataset._read_array(data)
+            dataset._read_array(body)
         else:
-            for raw_line in split_lines(data, layout):
-                dataset.entries.append(_classify(raw_line.raw, raw_line.line, raw_line.terminator))
+            dataset._read_lines(body)
+        dataset.dialect = dialect.follow_style(dataset._sample_values())
         return dataset
 
     @classmethod
     def open(cls, path: str | Path, dialect: Dialect | str | None = None) -> Dataset:
-        """Read a file, detecting its dialect unless one is given."""
+        """Read a file, detecting its dialect unless one is given (by name or as a dialect)."""
         from dpo_studio.core.detect import detect_dialect
 
         file_path = Path(path)
@@ -103,28 +109,95 @@ class Dataset:
             chosen = dialect
         return cls.from_bytes(data, chosen, file_path)
 
-    def _read_array(self, data: bytes) -> None:
-        body = data[len(BOM) :] if self.layout.bom else data
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as error:
-            self.file_findings.append(
-                Finding(
-                    "DPO001",
-                    Severity.ERROR,
-                    f"The JSON array file is not valid UTF-8 (byte {error.start}); save it as UTF-8.",
-                )
-            )
-            return
+    def _read_lines(self, body: bytes) -> None:
+        # One C-level split and one orjson parse per line: opening costs little more than the parse
+        # floor. A line is checked for blankness only when it does not parse.
+        lines = body.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()  # the file ends with a newline (or is empty): no unterminated last line
+            ends_open = False
+        else:
+            ends_open = True
+        append = self.entries.append
+        loads = orjson.loads
+        record, blank, unreadable = EntryKind.RECORD, EntryKind.BLANK, EntryKind.UNREADABLE
+        for number, raw in enumerate(lines, 1):
+            terminator = b"\n"
+            if raw[-1:] == b"\r":
+                raw = raw[:-1]
+                terminator = b"\r\n"
+            try:
+                loads(raw)
+            except orjson.JSONDecodeError as error:
+                if raw.strip():
+                    append(Entry(unreadable, raw, number, terminator, error=_describe_json_error(raw, error)))
+                else:
+                    append(Entry(blank, raw, number, terminator))
+                continue
+            append(Entry(record, raw, number, terminator))
+        if ends_open and self.entries:
+            last = self.entries[-1]
+            if last.terminator == b"\r\n" and last.raw is not None:
+                # A trailing "\r" without "\n" belongs to the last line's bytes; it is no line end.
+                self.entries[-1] = _classify(last.raw + b"\r", last.line, b"")
+            else:
+                last.terminator = b""
+
+    def _read_array(self, body: bytes) -> None:
+        # surrogateescape keeps invalid UTF-8 bytes as they are, so one bad element does not make the
+        # whole file unreadable and its bytes can be written back unchanged.
+        text = body.decode("utf-8", errors="surrogateescape")
         elements, problem = split_array(text)
-        for element in elements:
-            raw = orjson.dumps(element.value)
-            self.entries.append(Entry(EntryKind.RECORD, raw, element.line, b"\n"))
+        layout = self.layout
+        first_start = elements[0].start if elements else (problem.offset if problem else text.rfind("]"))
+        layout.array_head = _encode(text[: max(first_start, 0)])
+        separators: dict[bytes, int] = {}
+        for position, element in enumerate(elements):
+            piece = text[element.start : element.end]
+            if position + 1 < len(elements):
+                separator = _encode(text[element.end : elements[position + 1].start])
+                separators[separator] = separators.get(separator, 0) + 1
+            elif problem is not None:
+                separator = _encode(text[element.end : problem.offset])
+            else:
+                separator = b""
+            try:
+                raw = piece.encode("utf-8")
+            except UnicodeEncodeError as bad:
+                raw = _encode(piece)
+                column = element.column + bad.start
+                message = "The element is not valid UTF-8; it was kept as it is."
+                self.entries.append(
+                    Entry(EntryKind.UNREADABLE, raw, element.line, separator, error=(column, message))
+                )
+                continue
+            self.entries.append(Entry(EntryKind.RECORD, raw, element.line, separator))
+        if separators:
+            layout.array_separator = max(separators, key=lambda sep: separators[sep])
         if problem is not None:
-            line, column, message = problem
-            self.file_findings.append(
-                Finding("DPO001", Severity.ERROR, f"The JSON array is broken: {message}.", None, line, column)
-            )
+            rest = _encode(text[problem.offset :])
+            message = f"The JSON array cannot be read from here on ({problem.message}); the rest is kept."
+            if rest:
+                error = (problem.column, message)
+                self.entries.append(Entry(EntryKind.UNREADABLE, rest, problem.line, b"", error=error))
+            else:
+                self.file_findings.append(
+                    Finding("DPO001", Severity.ERROR, message, None, problem.line, problem.column)
+                )
+            layout.array_tail = b""
+        else:
+            last_end = elements[-1].end if elements else max(first_start, 0)
+            layout.array_tail = _encode(text[last_end:])
+        layout.array_indent = detect_array_indent(text, elements[0] if elements else None)
+
+    def _sample_values(self, limit: int = 200) -> list[object]:
+        values: list[object] = []
+        for entry in self.entries:
+            if entry.kind is EntryKind.RECORD and entry.raw is not None:
+                values.append(orjson.loads(entry.raw))
+                if len(values) >= limit:
+                    break
+        return values
 
     # -- access --------------------------------------------------------------------------------
 
@@ -185,12 +258,16 @@ class Dataset:
 
     def insert_record(self, index: int, record: PreferenceRecord) -> None:
         """Insert a new record before entry ``index``."""
-        self.entries.insert(index, Entry(EntryKind.RECORD, None, 0, self.layout.newline, record))
+        self.entries.insert(index, Entry(EntryKind.RECORD, None, 0, self._new_terminator(), record))
 
     def append_record(self, record: PreferenceRecord) -> int:
         """Add a record at the end; returns its entry index."""
-        self.entries.append(Entry(EntryKind.RECORD, None, 0, self.layout.newline, record))
+        self.entries.append(Entry(EntryKind.RECORD, None, 0, self._new_terminator(), record))
         return len(self.entries) - 1
+
+    def _new_terminator(self) -> bytes:
+        # Array elements get their separators when written; lines end with the file's newline.
+        return b"" if self.layout.container is Container.JSON_ARRAY else self.layout.newline
 
     def remove(self, index: int) -> Entry:
         """Remove and return entry ``index``."""
@@ -201,43 +278,79 @@ class Dataset:
     def to_bytes(self, dialect: Dialect | None = None, *, bom: bool | None = None) -> bytes:
         """Serialise the dataset. In its own dialect, untouched entries are copied byte for byte.
 
-        In another dialect every record is converted (check :meth:`conversion_losses` first);
-        unreadable lines are still written as they were so nothing is lost silently.
+        In its own dialect the file keeps its layout (JSON array or JSON Lines, newline style, blank
+        lines, unreadable lines). In another dialect every record is converted (check
+        :meth:`conversion_losses` first) and written as JSON Lines; blank lines are dropped, and
+        unreadable lines are still written as they were so nothing is lost silently. A read-only
+        dialect can be written back only while no record was edited (a plain copy).
         """
         target = dialect or self.dialect
         same = target.name == self.dialect.name
-        if not target.writable:
+        if not target.writable and not (same and not any(entry.edited for entry in self.entries)):
             raise ValueError(f"{target.label} files can be read but not written")
+        use_bom = self.layout.bom if bom is None else bom
+        if same and self.layout.container is Container.JSON_ARRAY:
+            body = self._array_bytes(target)
+        elif same:
+            body = self._native_lines_bytes(target)
+        else:
+            body = self._converted_lines_bytes(target)
+        return BOM + body if use_bom else body
+
+    def _serialise(self, index: int, target: Dialect) -> bytes:
+        entry = self.entries[index]
+        record = entry.record if entry.record is not None else self.record(index)
         layout = self.layout
-        if same and layout.container is Container.JSON_ARRAY and not self.dirty and self.path is not None:
-            return read_file_bytes(self.path)
-        newline = layout.newline
-        option = 0 if layout.compact else None
+        return dump_json(target.to_json(record), compact=layout.compact, ascii_only=layout.ascii_only)
+
+    def _native_lines_bytes(self, target: Dialect) -> bytes:
+        newline = self.layout.newline
         parts: list[bytes] = []
-        use_bom = layout.bom if bom is None else bom
-        if use_bom:
-            parts.append(BOM)
         last = len(self.entries) - 1
         for position, entry in enumerate(self.entries):
-            if same and not entry.edited and entry.raw is not None and layout.container is Container.JSONL:
-                body = entry.raw
-            elif entry.kind is EntryKind.RECORD:
-                record = entry.record if entry.record is not None else self.record(position)
-                body = dump_json(target.to_json(record), compact=option == 0)
+            if entry.edited:
+                parts.append(self._serialise(position, target))
             elif entry.raw is not None:
-                body = entry.raw
+                parts.append(entry.raw)
             else:
                 continue
-            parts.append(body)
-            terminator = entry.terminator if same and layout.container is Container.JSONL else newline
+            terminator = entry.terminator or newline
             if position == last:
-                if layout.final_newline or not same:
-                    terminator = terminator or newline
-                else:
-                    terminator = b""
-            elif not terminator:
-                terminator = newline
+                terminator = terminator if self.layout.final_newline else b""
             parts.append(terminator)
+        return b"".join(parts)
+
+    def _converted_lines_bytes(self, target: Dialect) -> bytes:
+        newline = self.layout.newline
+        parts: list[bytes] = []
+        for position, entry in enumerate(self.entries):
+            if entry.kind is EntryKind.RECORD:
+                parts.append(self._serialise(position, target))
+            elif entry.kind is EntryKind.UNREADABLE and entry.raw is not None:
+                parts.append(entry.raw)
+            else:
+                continue
+            parts.append(newline)
+        return b"".join(parts)
+
+    def _array_bytes(self, target: Dialect) -> bytes:
+        layout = self.layout
+        parts: list[bytes] = [layout.array_head]
+        last = len(self.entries) - 1
+        for position, entry in enumerate(self.entries):
+            if entry.edited:
+                body = self._serialise(position, target)
+                if layout.array_indent is not None:
+                    body = _indent_json(body, layout)
+                parts.append(body)
+            elif entry.raw is not None:
+                parts.append(entry.raw)
+            if position < last:
+                # A separator holds the comma; the source's last element has none of its own.
+                parts.append(entry.terminator if b"," in entry.terminator else layout.array_separator)
+            elif b"," not in entry.terminator:
+                parts.append(entry.terminator)
+        parts.append(layout.array_tail)
         return b"".join(parts)
 
     def conversion_losses(self, target: Dialect) -> dict[str, int]:
@@ -249,13 +362,30 @@ class Dataset:
         return counts
 
 
-def dump_json(value: object, *, compact: bool = False) -> bytes:
-    """Serialise one JSON value on one line, non-ASCII kept as UTF-8 (like ``ensure_ascii=False``)."""
-    if compact:
-        return orjson.dumps(value)
-    import json
+def dump_json(value: object, *, compact: bool = False, ascii_only: bool = False) -> bytes:
+    """Serialise one JSON value on one line in a file's style.
 
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    ``compact`` drops the spaces after ``,`` and ``:``; ``ascii_only`` escapes non-ASCII text as
+    ``\\uXXXX``. Otherwise non-ASCII text is written as UTF-8 (like ``ensure_ascii=False``).
+    """
+    if compact and not ascii_only:
+        return orjson.dumps(value)
+    separators = (",", ":") if compact else (", ", ": ")
+    return json.dumps(value, ensure_ascii=ascii_only, separators=separators).encode("utf-8")
+
+
+def _indent_json(body: bytes, layout: FileLayout) -> bytes:
+    """Re-serialise one element pretty-printed like the rest of a pretty-printed JSON array."""
+    assert layout.array_indent is not None
+    element_indent, step = layout.array_indent
+    text = json.dumps(json.loads(body), ensure_ascii=layout.ascii_only, indent=step)
+    newline = layout.newline.decode("ascii")
+    return text.replace("\n", newline + element_indent).encode("utf-8")
+
+
+def _encode(text: str) -> bytes:
+    """Text decoded with ``surrogateescape`` back to its exact source bytes."""
+    return text.encode("utf-8", errors="surrogateescape")
 
 
 def read_file_bytes(path: Path) -> bytes:

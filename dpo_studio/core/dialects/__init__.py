@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dpo_studio.core.dialects.base import Dialect
 from dpo_studio.core.dialects.openai_dpo import OpenAIDPO
+from dpo_studio.core.dialects.openpipe import OpenPipe
+from dpo_studio.core.dialects.trl import TRLMessages, TRLString
 
 #: Every dialect, in the order detection prefers them on a tie.
-DIALECTS: tuple[Dialect, ...] = (OpenAIDPO(),)
+DIALECTS: tuple[Dialect, ...] = (OpenAIDPO(), OpenPipe(), TRLMessages(), TRLString())
 
 _BY_NAME = {dialect.name: dialect for dialect in DIALECTS}
 

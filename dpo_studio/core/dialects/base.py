@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from dpo_studio.core.findings import Issue, Severity
 from dpo_studio.core.records import Message, PreferenceRecord, message_text
@@ -78,7 +78,7 @@ def as_message_list(value: Any) -> list[dict[str, Any]] | None:
     return None
 
 
-def is_message_list(value: Any) -> bool:
+def is_message_list(value: Any) -> TypeGuard[list[dict[str, Any]]]:
     """Whether ``value`` is a list whose items are all objects (an empty list counts)."""
     return isinstance(value, list) and all(isinstance(item, dict) for item in value)
 
