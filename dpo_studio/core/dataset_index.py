@@ -1,0 +1,478 @@
+"""A per-row summary of a dataset for the table: previews, tokens, findings, split, tags and lengths.
+
+The table of the Datasets tab shows up to hundreds of thousands of examples. Parsing a record every time
+a cell is painted, sorted or filtered would be far too slow, so this index keeps one short summary per
+entry in column lists (one Python list per column, indexed by entry index) and does sorting and
+filtering here, returning lists of entry indices. It is pure Python so it can be built off the GUI
+thread and tested without Qt.
+
+Rows start *pending* (nothing computed) and are computed either all at once (:meth:`DatasetIndex.fill`,
+meant for a background thread working on a snapshot of the entries) or one by one on demand
+(:meth:`DatasetIndex.ensure`, for the rows the user is looking at). Edits are applied incrementally:
+:meth:`mark_changed`, :meth:`insert_pending` and :meth:`remove` keep the columns aligned with the
+dataset's entries, and the touched rows become pending again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import orjson
+
+from dpo_studio.core.dataset import Dataset, Entry, EntryKind
+from dpo_studio.core.dialects import Dialect
+from dpo_studio.core.findings import Finding, Severity
+from dpo_studio.core.records import PreferenceRecord, message_text
+
+#: How many characters of each text a preview keeps (enough for a table cell).
+PREVIEW_CHARS = 140
+#: Tag filter value matching rows without any tag.
+UNTAGGED = "\x00untagged"
+#: Split filter value matching rows without a split.
+NO_SPLIT = "\x00unset"
+#: Finding filter values besides a finding code.
+ANY_FINDING = "\x00any"
+NO_FINDING = "\x00none"
+ERRORS = "\x00error"
+WARNINGS = "\x00warning"
+
+ProgressFunction = Callable[[int, int], None]
+CancelledFunction = Callable[[], bool]
+
+
+class Column(IntEnum):
+    """The table's columns, in display order."""
+
+    NUMBER = 0
+    PROMPT = 1
+    PREFERRED = 2
+    REJECTED = 3
+    TOKENS = 4
+    FINDINGS = 5
+    SPLIT = 6
+    TAGS = 7
+
+
+#: Severity rank: higher is worse; 0 means no finding.
+SEVERITY_RANK: dict[Severity, int] = {Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
+RANK_SEVERITY: dict[int, Severity] = {rank: severity for severity, rank in SEVERITY_RANK.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class RowFilter:
+    """What the filter bar asks for. Empty strings mean "no restriction"."""
+
+    #: Case-insensitive text searched in every message, the notes and the tags.
+    text: str = ""
+    #: A finding code (``DPO103``), or one of ANY_FINDING, NO_FINDING, ERRORS, WARNINGS.
+    finding: str = ""
+    #: ``train``, ``validation`` or :data:`NO_SPLIT`.
+    split: str = ""
+    #: A tag, or :data:`UNTAGGED`.
+    tag: str = ""
+
+    @property
+    def active(self) -> bool:
+        """Whether the filter hides anything at all."""
+        return bool(self.text or self.finding or self.split or self.tag)
+
+
+@dataclass(frozen=True, slots=True)
+class RowSummary:
+    """Everything the table shows about one entry (one row)."""
+
+    entry: int
+    kind: EntryKind
+    line: int
+    prompt: str
+    preferred: str
+    rejected: str
+    tokens: int
+    finding_count: int
+    worst: Severity | None
+    codes: tuple[str, ...]
+    split: str
+    tags: tuple[str, ...]
+    preferred_chars: int
+    rejected_chars: int
+
+
+def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    """The start of ``text`` on one line: runs of whitespace (newlines included) become one space."""
+    head = text[: limit * 2]
+    collapsed = " ".join(head.split())
+    if len(collapsed) > limit or len(text) > len(head):
+        return collapsed[: limit - 1].rstrip() + "…"
+    return collapsed
+
+
+def searchable(record: PreferenceRecord) -> bytes:
+    """Lower-cased UTF-8 text of everything a text search looks at in a record."""
+    parts = [message_text(message) for message in record.context]
+    parts.extend(message_text(message) for message in record.preferred)
+    parts.extend(message_text(message) for message in record.rejected)
+    if record.notes:
+        parts.append(record.notes)
+    parts.extend(record.tags)
+    return "\n".join(parts).lower().encode("utf-8", errors="replace")
+
+
+class DatasetIndex:
+    """Column lists, one value per entry of a dataset, kept aligned with the entries through edits.
+
+    ``prompt[i] is None`` marks a pending row (not computed yet). Token counts are ``-1`` until known.
+    Blank lines are entries too (so indices match the dataset), but they are never listed as rows.
+    """
+
+    def __init__(self, dataset: Dataset, entries: Sequence[Entry] | None = None) -> None:
+        """A pending index for ``entries`` (by default the dataset's current entries)."""
+        self.dataset = dataset
+        source = dataset.entries if entries is None else entries
+        count = len(source)
+        self.kind: list[EntryKind] = [entry.kind for entry in source]
+        self.line: list[int] = [entry.line for entry in source]
+        self.prompt: list[str | None] = [None] * count
+        self.preferred: list[str] = [""] * count
+        self.rejected: list[str] = [""] * count
+        self.search: list[bytes] = [b""] * count
+        self.split: list[str] = [""] * count
+        self.tags: list[tuple[str, ...]] = [()] * count
+        self.preferred_chars: list[int] = [0] * count
+        self.rejected_chars: list[int] = [0] * count
+        self.tokens: list[int] = [-1] * count
+        self.finding_count: list[int] = [0] * count
+        self.worst: list[int] = [0] * count
+        self.codes: list[tuple[str, ...]] = [()] * count
+        self._pending = sum(1 for kind in self.kind if kind is not EntryKind.BLANK)
+        self._rows: list[int] | None = None
+
+    # -- size and state ----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    @property
+    def pending(self) -> int:
+        """How many rows are not computed yet."""
+        return self._pending
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row is computed (filters then see every row)."""
+        return self._pending == 0
+
+    def rows(self) -> list[int]:
+        """Entry indices of every row (records and unreadable lines; blank lines are not rows)."""
+        if self._rows is None:
+            blank = EntryKind.BLANK
+            self._rows = [i for i, kind in enumerate(self.kind) if kind is not blank]
+        return self._rows
+
+    # -- computing rows ----------------------------------------------------------------------------
+
+    def fill(
+        self,
+        entries: Sequence[Entry] | None = None,
+        *,
+        progress: ProgressFunction | None = None,
+        cancelled: CancelledFunction | None = None,
+    ) -> None:
+        """Compute every pending row from ``entries`` (a snapshot taken when the index was created).
+
+        Meant for a background thread: the index must not be shared with other threads meanwhile.
+        Stops early (leaving rows pending) when ``cancelled()`` turns true.
+        """
+        source = self.dataset.entries if entries is None else entries
+        dialect = self.dataset.dialect
+        total = len(source)
+        step = 2000
+        for start in range(0, total, step):
+            if cancelled is not None and cancelled():
+                return
+            for i in range(start, min(start + step, total)):
+                if self.prompt[i] is None and self.kind[i] is not EntryKind.BLANK:
+                    self._compute(i, source[i], dialect)
+            if progress is not None:
+                progress(min(start + step, total), total)
+
+    def ensure(self, index: int) -> None:
+        """Compute row ``index`` now if it is pending (from the dataset's current entry)."""
+        if self.prompt[index] is None and self.kind[index] is not EntryKind.BLANK:
+            self._compute(index, self.dataset.entries[index], self.dataset.dialect)
+
+    def ensure_all(self) -> None:
+        """Compute every pending row now (cheap when only a few edited rows are pending)."""
+        if not self._pending:
+            return
+        for index in range(len(self.kind)):
+            self.ensure(index)
+
+    def _compute(self, index: int, entry: Entry, dialect: Dialect) -> None:
+        self.kind[index] = entry.kind
+        self.line[index] = entry.line
+        if entry.kind is EntryKind.BLANK:
+            self._rows = None
+            self._pending -= 1
+            return
+        record = _record_of(entry, dialect)
+        if record is None:
+            raw = (entry.raw or b"").decode("utf-8", errors="replace")
+            self.prompt[index] = preview(raw)
+            self.preferred[index] = ""
+            self.rejected[index] = ""
+            self.search[index] = raw.lower().encode("utf-8", errors="replace")
+            self.split[index] = ""
+            self.tags[index] = ()
+            self.preferred_chars[index] = 0
+            self.rejected_chars[index] = 0
+        else:
+            preferred = record.preferred_text
+            rejected = record.rejected_text
+            self.prompt[index] = preview(record.last_user_text or _context_text(record))
+            self.preferred[index] = preview(preferred)
+            self.rejected[index] = preview(rejected)
+            self.search[index] = searchable(record)
+            self.split[index] = record.split or ""
+            self.tags[index] = tuple(record.tags)
+            self.preferred_chars[index] = len(preferred)
+            self.rejected_chars[index] = len(rejected)
+        self._pending -= 1
+
+    # -- findings and tokens -----------------------------------------------------------------------
+
+    def set_findings(self, by_entry: Mapping[int, Sequence[Finding]]) -> None:
+        """Replace every row's findings with ``by_entry`` (entry index -> its findings)."""
+        count = len(self.kind)
+        self.finding_count = [0] * count
+        self.worst = [0] * count
+        self.codes = [()] * count
+        for entry, findings in by_entry.items():
+            if 0 <= entry < count:
+                self.set_row_findings(entry, findings)
+
+    def set_row_findings(self, index: int, findings: Sequence[Finding]) -> None:
+        """Replace one row's findings."""
+        self.finding_count[index] = len(findings)
+        self.worst[index] = max((SEVERITY_RANK[finding.severity] for finding in findings), default=0)
+        self.codes[index] = tuple(dict.fromkeys(finding.code for finding in findings))
+
+    def set_tokens(self, tokens: Mapping[int, int]) -> None:
+        """Set token counts (entry index -> tokens); rows not mentioned keep theirs."""
+        count = len(self.kind)
+        for entry, value in tokens.items():
+            if 0 <= entry < count:
+                self.tokens[entry] = value
+
+    # -- incremental edits -------------------------------------------------------------------------
+
+    def mark_changed(self, indices: Iterable[int]) -> None:
+        """The records at ``indices`` were edited: their rows become pending (tokens unknown)."""
+        for index in indices:
+            if 0 <= index < len(self.kind):
+                if self.prompt[index] is not None or self.kind[index] is EntryKind.BLANK:
+                    self._pending += 1
+                if self.kind[index] is EntryKind.BLANK:
+                    self._rows = None
+                self.kind[index] = EntryKind.RECORD
+                self.prompt[index] = None
+                self.tokens[index] = -1
+
+    def insert_pending(self, start: int, count: int) -> None:
+        """``count`` new records were inserted before entry ``start``: add pending rows there."""
+        if count <= 0:
+            return
+        at = slice(start, start)
+        self.kind[at] = [EntryKind.RECORD] * count
+        self.line[at] = [0] * count
+        self.prompt[at] = [None] * count
+        self.preferred[at] = [""] * count
+        self.rejected[at] = [""] * count
+        self.search[at] = [b""] * count
+        self.split[at] = [""] * count
+        self.tags[at] = [()] * count
+        self.preferred_chars[at] = [0] * count
+        self.rejected_chars[at] = [0] * count
+        self.tokens[at] = [-1] * count
+        self.finding_count[at] = [0] * count
+        self.worst[at] = [0] * count
+        self.codes[at] = [()] * count
+        self._pending += count
+        self._rows = None
+
+    def remove(self, indices: Iterable[int]) -> None:
+        """The entries at ``indices`` (positions before the removal) were removed."""
+        doomed = set(indices)
+        if not doomed:
+            return
+        for index in doomed:
+            if (
+                0 <= index < len(self.kind)
+                and self.prompt[index] is None
+                and self.kind[index] is not EntryKind.BLANK
+            ):
+                self._pending -= 1
+        keep = [i for i in range(len(self.kind)) if i not in doomed]
+        for name in _COLUMN_LISTS:
+            column = getattr(self, name)
+            setattr(self, name, [column[i] for i in keep])
+        self._rows = None
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def summary(self, index: int) -> RowSummary:
+        """Row ``index`` (an entry index) as one object, computed first if pending."""
+        self.ensure(index)
+        worst = self.worst[index]
+        return RowSummary(
+            entry=index,
+            kind=self.kind[index],
+            line=self.line[index],
+            prompt=self.prompt[index] or "",
+            preferred=self.preferred[index],
+            rejected=self.rejected[index],
+            tokens=self.tokens[index],
+            finding_count=self.finding_count[index],
+            worst=RANK_SEVERITY.get(worst),
+            codes=self.codes[index],
+            split=self.split[index],
+            tags=self.tags[index],
+            preferred_chars=self.preferred_chars[index],
+            rejected_chars=self.rejected_chars[index],
+        )
+
+    def all_tags(self) -> list[str]:
+        """Every tag used by a computed row, sorted."""
+        found: set[str] = set()
+        for tags in self.tags:
+            found.update(tags)
+        return sorted(found, key=str.casefold)
+
+    def all_codes(self) -> list[str]:
+        """Every finding code present on a row, sorted."""
+        found: set[str] = set()
+        for codes in self.codes:
+            found.update(codes)
+        return sorted(found)
+
+    def all_splits(self) -> list[str]:
+        """Every split value used by a computed row (empty string excluded), sorted."""
+        return sorted({split for split in self.split if split})
+
+    # -- filter and sort ---------------------------------------------------------------------------
+
+    def filter(self, query: RowFilter, rows: Sequence[int] | None = None) -> list[int]:
+        """Entry indices of the rows matching ``query``, in the order of ``rows`` (default: all rows).
+
+        Pending rows never match an active filter: call :meth:`ensure_all` first when the index may
+        hold a few edited rows; while a first build is still running, results cover the rows built so far.
+        """
+        result = list(self.rows() if rows is None else rows)
+        if not query.active:
+            return result
+        prompt = self.prompt
+        result = [i for i in result if prompt[i] is not None]
+        if query.split:
+            split = self.split
+            wanted = "" if query.split == NO_SPLIT else query.split
+            result = [i for i in result if split[i] == wanted]
+        if query.tag:
+            tags = self.tags
+            if query.tag == UNTAGGED:
+                result = [i for i in result if not tags[i]]
+            else:
+                tag = query.tag
+                result = [i for i in result if tag in tags[i]]
+        if query.finding:
+            result = self._filter_findings(query.finding, result)
+        if query.text:
+            needle = query.text.lower().encode("utf-8", errors="replace")
+            search = self.search
+            result = [i for i in result if needle in search[i]]
+        return result
+
+    def _filter_findings(self, finding: str, rows: list[int]) -> list[int]:
+        worst = self.worst
+        if finding == ANY_FINDING:
+            return [i for i in rows if worst[i]]
+        if finding == NO_FINDING:
+            return [i for i in rows if not worst[i]]
+        if finding == ERRORS:
+            rank = SEVERITY_RANK[Severity.ERROR]
+            return [i for i in rows if worst[i] >= rank]
+        if finding == WARNINGS:
+            rank = SEVERITY_RANK[Severity.WARNING]
+            return [i for i in rows if worst[i] >= rank]
+        codes = self.codes
+        return [i for i in rows if finding in codes[i]]
+
+    def sort(self, rows: Sequence[int], column: Column, descending: bool = False) -> list[int]:
+        """``rows`` ordered by ``column``; ties keep their order and pending rows go last."""
+        if column is Column.NUMBER:
+            return sorted(rows, reverse=descending)
+        prompt = self.prompt
+        ready = [i for i in rows if prompt[i] is not None]
+        pending = [i for i in rows if prompt[i] is None]
+        # sorted() is stable, and reverse=True keeps ties in their original order too.
+        ready.sort(key=self._sort_key(column), reverse=descending)
+        return ready + pending
+
+    def _sort_key(self, column: Column) -> Callable[[int], Any]:
+        if column is Column.PROMPT:
+            prompt = self.prompt
+            return lambda i: (prompt[i] or "").lower()
+        if column is Column.PREFERRED:
+            preferred = self.preferred
+            return lambda i: preferred[i].lower()
+        if column is Column.REJECTED:
+            rejected = self.rejected
+            return lambda i: rejected[i].lower()
+        if column is Column.TOKENS:
+            return self.tokens.__getitem__
+        if column is Column.FINDINGS:
+            worst, count = self.worst, self.finding_count
+            return lambda i: worst[i] * 1_000_000 + count[i]
+        if column is Column.SPLIT:
+            return self.split.__getitem__
+        tags = self.tags
+        return lambda i: ",".join(tags[i]).lower()
+
+
+_COLUMN_LISTS = (
+    "kind",
+    "line",
+    "prompt",
+    "preferred",
+    "rejected",
+    "search",
+    "split",
+    "tags",
+    "preferred_chars",
+    "rejected_chars",
+    "tokens",
+    "finding_count",
+    "worst",
+    "codes",
+)
+
+
+def _record_of(entry: Entry, dialect: Dialect) -> PreferenceRecord | None:
+    """The record an entry holds, or ``None`` for an unreadable line."""
+    if entry.record is not None:
+        return entry.record
+    if entry.kind is not EntryKind.RECORD or entry.raw is None:
+        return None
+    try:
+        record, _issues = dialect.parse(orjson.loads(entry.raw))
+    except orjson.JSONDecodeError:
+        return None
+    return record
+
+
+def _context_text(record: PreferenceRecord) -> str:
+    """The last message of the context whatever its role (for prompts without a user turn)."""
+    if record.context:
+        return message_text(record.context[-1])
+    return ""
