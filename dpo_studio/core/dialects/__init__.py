@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from dpo_studio.core.dialects.base import Dialect
+from dpo_studio.core.dialects.h2o import H2O
+from dpo_studio.core.dialects.hh_rlhf import HHRLHF
 from dpo_studio.core.dialects.openai_dpo import OpenAIDPO
 from dpo_studio.core.dialects.openpipe import OpenPipe
+from dpo_studio.core.dialects.sharegpt import ShareGPT
 from dpo_studio.core.dialects.trl import TRLMessages, TRLString
 
 #: Every dialect, in the order detection prefers them on a tie.
-DIALECTS: tuple[Dialect, ...] = (OpenAIDPO(), OpenPipe(), TRLMessages(), TRLString())
+DIALECTS: tuple[Dialect, ...] = (
+    OpenAIDPO(),
+    OpenPipe(),
+    TRLMessages(),
+    TRLString(),
+    HHRLHF(),
+    ShareGPT(),
+    H2O(),
+)
 
 _BY_NAME = {dialect.name: dialect for dialect in DIALECTS}
 
