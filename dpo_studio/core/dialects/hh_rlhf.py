@@ -8,7 +8,7 @@ does. Read only: the transcript form cannot carry system prompts, tools or metad
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from dpo_studio.core.dialects import codes
 from dpo_studio.core.dialects.base import Dialect, extra_fields, issue, text_message
@@ -21,7 +21,7 @@ _MARKER = re.compile(r"\n\n(Human|Assistant):")
 _ROLE = {"Human": "user", "Assistant": "assistant"}
 
 
-def is_transcript(text: Any) -> bool:
+def is_transcript(text: Any) -> TypeGuard[str]:
     """Whether ``text`` is a Human/Assistant transcript."""
     return isinstance(text, str) and "\n\nHuman:" in text and "\n\nAssistant:" in text
 
