@@ -1,0 +1,287 @@
+"""Word-level differences between two texts, as character spans on each side.
+
+The pair editor highlights what differs between the preferred and the rejected answer while the user
+types, so this must stay fast on answers of several thousand words. Texts are cut into tokens (a run of
+word characters, a single CJK character or a single punctuation mark, each with the whitespace after
+it), the token lists are aligned (see :func:`_matches`), and the result is mapped back to character
+offsets.
+
+Each side gets a list of :class:`DiffSpan` that covers its text exactly, in order, without gaps:
+
+* ``equal``: the same text is on both sides (the n-th equal span on the left has the same text as the
+  n-th equal span on the right);
+* ``delete``: text only on the left side (nothing stands in its place on the right);
+* ``insert``: text only on the right side;
+* ``replace``: text on this side stands where different text stands on the other side.
+
+Offsets are Python string indices (code points). Qt counts UTF-16 units; the UI converts with
+:func:`utf16_offsets` when a text holds characters outside the Basic Multilingual Plane.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Literal
+
+SpanKind = Literal["equal", "insert", "delete", "replace"]
+#: Called with a kind and token ranges [i1, i2) on the left and [j1, j2) on the right.
+_Emitter = Callable[[SpanKind, int, int, int, int], None]
+
+# Scripts written without spaces between words: one character per token, so that a one-character change
+# in a Chinese or Japanese sentence is not shown as the whole sentence changing.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002fa1f"
+_TOKEN = re.compile(rf"(?:[{_CJK}]|[^\W{_CJK}]+|[^\w\s])\s*|\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class DiffSpan:
+    """A run of characters ``text[start:end]`` on one side of a diff, and how it relates to the other side."""
+
+    kind: SpanKind
+    start: int
+    end: int
+
+    @property
+    def changed(self) -> bool:
+        """Whether this span differs from the other side (everything but ``equal``)."""
+        return self.kind != "equal"
+
+
+@dataclass(frozen=True, slots=True)
+class WordDiff:
+    """Spans for both texts; ``left`` covers the first text, ``right`` the second."""
+
+    left: tuple[DiffSpan, ...]
+    right: tuple[DiffSpan, ...]
+
+    def changed_left(self) -> list[DiffSpan]:
+        """The spans of the first text that differ from the second."""
+        return [span for span in self.left if span.changed]
+
+    def changed_right(self) -> list[DiffSpan]:
+        """The spans of the second text that differ from the first."""
+        return [span for span in self.right if span.changed]
+
+
+def tokenize(text: str) -> list[str]:
+    """Cut ``text`` into tokens whose concatenation is ``text``.
+
+    A token is a word, a single CJK character or a single punctuation mark together with the whitespace
+    that follows it; whitespace at the very start of the text is a token of its own. Keeping whitespace
+    inside tokens matters: as separate tokens, spaces would make up half of all tokens and the matcher
+    would align words at the wrong places.
+    """
+    return _TOKEN.findall(text)
+
+
+def word_diff(left: str, right: str) -> WordDiff:
+    """Word-level differences between ``left`` and ``right`` as character spans on each side."""
+    if left == right:
+        whole = (DiffSpan("equal", 0, len(left)),) if left else ()
+        return WordDiff(whole, whole)
+    a = tokenize(left)
+    b = tokenize(right)
+    a_starts = _starts(a)
+    b_starts = _starts(b)
+    left_spans: list[DiffSpan] = []
+    right_spans: list[DiffSpan] = []
+
+    def emit(kind: SpanKind, i1: int, i2: int, j1: int, j2: int) -> None:
+        if kind == "equal":
+            # Equal spans stay paired (the n-th on each side hold the same text): merge only when the
+            # previous span on both sides is equal too.
+            if left_spans and right_spans and left_spans[-1].kind == right_spans[-1].kind == "equal":
+                left_spans[-1] = DiffSpan("equal", left_spans[-1].start, a_starts[i2])
+                right_spans[-1] = DiffSpan("equal", right_spans[-1].start, b_starts[j2])
+            else:
+                left_spans.append(DiffSpan("equal", a_starts[i1], a_starts[i2]))
+                right_spans.append(DiffSpan("equal", b_starts[j1], b_starts[j2]))
+            return
+        if i2 > i1:
+            _append_changed(left_spans, kind, a_starts[i1], a_starts[i2])
+        if j2 > j1:
+            _append_changed(right_spans, kind, b_starts[j1], b_starts[j2])
+
+    for tag, i1, i2, j1, j2 in _opcodes(a, b):
+        if tag == "replace":
+            _emit_replace(emit, a, b, i1, i2, j1, j2)
+        else:
+            emit(tag, i1, i2, j1, j2)
+    return WordDiff(tuple(left_spans), tuple(right_spans))
+
+
+def utf16_offsets(text: str) -> list[int] | None:
+    """Map code-point offsets of ``text`` to UTF-16 offsets (``None`` when they are the same).
+
+    ``result[i]`` is the UTF-16 offset of code point ``i``; the list has ``len(text) + 1`` items.
+    """
+    if text.isascii() or all(ord(ch) < 0x10000 for ch in text):
+        return None
+    offsets = [0] * (len(text) + 1)
+    position = 0
+    for index, ch in enumerate(text):
+        offsets[index] = position
+        position += 2 if ord(ch) >= 0x10000 else 1
+    offsets[len(text)] = position
+    return offsets
+
+
+# -- internals -----------------------------------------------------------------------------------
+
+
+def _starts(tokens: list[str]) -> list[int]:
+    """Character offset of each token, plus the total length at the end."""
+    starts = [0] * (len(tokens) + 1)
+    position = 0
+    for index, token in enumerate(tokens):
+        starts[index] = position
+        position += len(token)
+    starts[len(tokens)] = position
+    return starts
+
+
+def _opcodes(a: list[str], b: list[str]) -> list[tuple[SpanKind, int, int, int, int]]:
+    """difflib-style opcodes for two token lists, from the matches of :func:`_matches`."""
+    opcodes: list[tuple[SpanKind, int, int, int, int]] = []
+    i = j = 0
+    for ai, bj, size in [*_matches(a, b), (len(a), len(b), 0)]:
+        if i < ai and j < bj:
+            opcodes.append(("replace", i, ai, j, bj))
+        elif i < ai:
+            opcodes.append(("delete", i, ai, j, j))
+        elif j < bj:
+            opcodes.append(("insert", i, i, j, bj))
+        if size:
+            opcodes.append(("equal", ai, ai + size, bj, bj + size))
+        i, j = ai + size, bj + size
+    return opcodes
+
+
+def _matches(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
+    """Matching blocks ``(i, j, size)`` in increasing order, adjacent blocks merged.
+
+    Patience-style: common beginnings and ends are cut off, tokens that occur exactly once on each side
+    anchor the alignment (longest increasing run of such pairs), and the gaps between anchors are
+    worked on the same way. Only gaps without any anchor go to :class:`difflib.SequenceMatcher`, which
+    is slow on long inputs because every search scans all occurrences of a token. Anchoring keeps edited
+    texts of thousands of words fast and aligns them the way a reader would.
+    """
+    found: list[tuple[int, int, int]] = []
+    work = [(0, len(a), 0, len(b))]
+    while work:
+        alo, ahi, blo, bhi = work.pop()
+        head = 0
+        while alo + head < ahi and blo + head < bhi and a[alo + head] == b[blo + head]:
+            head += 1
+        if head:
+            found.append((alo, blo, head))
+            alo, blo = alo + head, blo + head
+        tail = 0
+        while ahi - tail > alo and bhi - tail > blo and a[ahi - 1 - tail] == b[bhi - 1 - tail]:
+            tail += 1
+        if tail:
+            found.append((ahi - tail, bhi - tail, tail))
+            ahi, bhi = ahi - tail, bhi - tail
+        if alo >= ahi or blo >= bhi:
+            continue
+        anchors = _unique_anchors(a, alo, ahi, b, blo, bhi)
+        if anchors:
+            previous_i, previous_j = alo, blo
+            for i, j in anchors:
+                work.append((previous_i, i, previous_j, j))
+                found.append((i, j, 1))
+                previous_i, previous_j = i + 1, j + 1
+            work.append((previous_i, ahi, previous_j, bhi))
+            continue
+        matcher = SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=True)
+        for i, j, size in matcher.get_matching_blocks():
+            if size:
+                found.append((alo + i, blo + j, size))
+    found.sort()
+    merged: list[tuple[int, int, int]] = []
+    for i, j, size in found:
+        if merged and merged[-1][0] + merged[-1][2] == i and merged[-1][1] + merged[-1][2] == j:
+            merged[-1] = (merged[-1][0], merged[-1][1], merged[-1][2] + size)
+        else:
+            merged.append((i, j, size))
+    return merged
+
+
+def _unique_anchors(
+    a: list[str], alo: int, ahi: int, b: list[str], blo: int, bhi: int
+) -> list[tuple[int, int]]:
+    """Pairs (i, j) of tokens occurring exactly once in each range, longest run increasing in both."""
+    a_seen: dict[str, int] = {}
+    for i in range(alo, ahi):
+        token = a[i]
+        a_seen[token] = -1 if token in a_seen else i
+    b_seen: dict[str, int] = {}
+    for j in range(blo, bhi):
+        token = b[j]
+        if token in a_seen:
+            b_seen[token] = -1 if token in b_seen else j
+    pairs = [(i, b_seen[token]) for token, i in a_seen.items() if i >= 0 and b_seen.get(token, -1) >= 0]
+    if not pairs:
+        return []
+    pairs.sort()
+    return _longest_increasing(pairs)
+
+
+def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of ``pairs`` (sorted by i) whose j values increase (patience sorting)."""
+    tails: list[int] = []  # tails[k]: j of the smallest tail of an increasing run of length k + 1
+    tail_index: list[int] = []  # index in pairs of that tail
+    back: list[int] = [-1] * len(pairs)
+    for index, (_i, j) in enumerate(pairs):
+        position = bisect_left(tails, j)
+        if position == len(tails):
+            tails.append(j)
+            tail_index.append(index)
+        else:
+            tails[position] = j
+            tail_index[position] = index
+        back[index] = tail_index[position - 1] if position else -1
+    run: list[tuple[int, int]] = []
+    index = tail_index[-1]
+    while index >= 0:
+        run.append(pairs[index])
+        index = back[index]
+    run.reverse()
+    return run
+
+
+def _emit_replace(emit: _Emitter, a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: int) -> None:
+    """Emit a replaced block, keeping equal tokens at its edges (often whitespace) marked as equal.
+
+    The matcher ignores very common tokens when it looks for matches, so a replaced block can start or
+    end with the same space or punctuation on both sides; showing those as changed would be noise.
+    """
+    head = 0
+    while i1 + head < i2 and j1 + head < j2 and a[i1 + head] == b[j1 + head]:
+        head += 1
+    tail = 0
+    while i2 - tail > i1 + head and j2 - tail > j1 + head and a[i2 - 1 - tail] == b[j2 - 1 - tail]:
+        tail += 1
+    if head:
+        emit("equal", i1, i1 + head, j1, j1 + head)
+    mid_i1, mid_i2, mid_j1, mid_j2 = i1 + head, i2 - tail, j1 + head, j2 - tail
+    if mid_i2 > mid_i1 and mid_j2 > mid_j1:
+        emit("replace", mid_i1, mid_i2, mid_j1, mid_j2)
+    elif mid_i2 > mid_i1:
+        emit("delete", mid_i1, mid_i2, mid_j1, mid_j1)
+    elif mid_j2 > mid_j1:
+        emit("insert", mid_i1, mid_i1, mid_j1, mid_j2)
+    if tail:
+        emit("equal", i2 - tail, i2, j2 - tail, j2)
+
+
+def _append_changed(spans: list[DiffSpan], kind: SpanKind, start: int, end: int) -> None:
+    """Add a changed span, merging it into the previous one when both have the same kind."""
+    if spans and spans[-1].kind == kind:
+        spans[-1] = DiffSpan(kind, spans[-1].start, end)
+    else:
+        spans.append(DiffSpan(kind, start, end))
