@@ -90,7 +90,9 @@ def test_an_inserted_sentence_is_the_only_change() -> None:
     right = "Hobart is the capital.\nIt is a small city.\nIt is in Tasmania."
     diff = word_diff(left, right)
     assert diff.changed_left() == []
-    assert [(s.kind, right[s.start : s.end]) for s in diff.changed_right()] == [("insert", "a small city.\nIt is ")]
+    assert [(s.kind, right[s.start : s.end]) for s in diff.changed_right()] == [
+        ("insert", "a small city.\nIt is ")
+    ]
 
 
 def test_one_changed_cjk_character_is_not_the_whole_sentence() -> None:
