@@ -23,7 +23,10 @@ def test_events_become_series_for_every_numeric_key() -> None:
 
 
 def test_openai_results_csv() -> None:
-    content = b"step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\r\n1,1.52347,0.0,,\r\n2,0.57719,0.25,0.6,0.5\r\n"
+    content = (
+        b"step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\r\n"
+        b"1,1.52347,0.0,,\r\n2,0.57719,0.25,0.6,0.5\r\n"
+    )
     metrics = metrics_from_results_csv(content)
     assert metrics.series["train_loss"].values == [1.52347, 0.57719]
     # train_accuracy is the same quantity as the events' train_mean_token_accuracy
