@@ -250,3 +250,28 @@ def test_fill_can_be_cancelled_and_reports_progress() -> None:
     assert index.pending == 3000
     index.fill()
     assert index.complete
+
+
+def test_realigned_keeps_rows_whose_entry_object_is_unchanged() -> None:
+    dataset = _dataset([("first", "a", "b"), ("second", "a", "b"), ("third", "a", "b")])
+    snapshot = list(dataset.entries)
+    built = DatasetIndex(dataset, snapshot)
+    built.fill(snapshot)
+    # Edits made while the index was built in the background: replace, insert, remove.
+    dataset.entries[0] = Entry(EntryKind.RECORD, None, 1, b"\n", _record("edited", "a", "b"))
+    dataset.entries.insert(1, Entry(EntryKind.RECORD, None, 0, b"\n", _record("inserted", "a", "b")))
+    del dataset.entries[3]  # "third"
+    live = built.realigned(snapshot)
+    assert live.pending == 2  # the edited and the inserted rows
+    assert live.prompt[2] == "second"
+    live.ensure_all()
+    assert [live.summary(i).prompt for i in live.rows()] == ["edited", "inserted", "second"]
+    updated = live.adopt_tokens(snapshot, {0: 10, 1: 20, 2: 30})
+    assert updated == [2] and live.tokens == [-1, -1, 20]
+
+
+def test_token_counter_counts_rows_computed_on_demand() -> None:
+    dataset = _dataset([("p", "a", "b")])
+    index = DatasetIndex(dataset)
+    index.token_counter = lambda record: len(record.preferred_text) + 100
+    assert index.summary(0).tokens == 101

@@ -148,6 +148,8 @@ class DatasetIndex:
         self.codes: list[tuple[str, ...]] = [()] * count
         self._pending = sum(1 for kind in self.kind if kind is not EntryKind.BLANK)
         self._rows: list[int] | None = None
+        #: Counts tokens of rows computed on demand (``None``: leave them unknown).
+        self.token_counter: Callable[[PreferenceRecord], int] | None = None
 
     # -- size and state ----------------------------------------------------------------------------
 
@@ -239,7 +241,45 @@ class DatasetIndex:
             self.tags[index] = tuple(record.tags)
             self.preferred_chars[index] = len(preferred)
             self.rejected_chars[index] = len(rejected)
+            if self.token_counter is not None:
+                try:
+                    self.tokens[index] = self.token_counter(record)
+                except Exception:  # a tokenizer problem must not break the table
+                    self.tokens[index] = -1
         self._pending -= 1
+
+    def realigned(self, snapshot: Sequence[Entry]) -> DatasetIndex:
+        """This index (computed for ``snapshot``) moved onto the dataset's current entries.
+
+        Edits replace entry objects rather than changing them (see ``core.document``), so an entry
+        that is still the same object still has the same summary; every other row is pending.
+        Findings are not carried over (they follow the document's own check).
+        """
+        position = {id(entry): i for i, entry in enumerate(snapshot)}
+        fresh = DatasetIndex(self.dataset)
+        fresh.token_counter = self.token_counter
+        computed = 0
+        for i, entry in enumerate(self.dataset.entries):
+            j = position.get(id(entry))
+            if j is None or snapshot[j] is not entry or self.prompt[j] is None:
+                continue
+            for name in _SUMMARY_LISTS:
+                getattr(fresh, name)[i] = getattr(self, name)[j]
+            computed += 1
+        fresh._pending -= computed
+        return fresh
+
+    def adopt_tokens(self, snapshot: Sequence[Entry], tokens: Mapping[int, int]) -> list[int]:
+        """Set token counts computed for ``snapshot`` (snapshot index -> tokens) on the rows whose entry is
+        still the same object; returns the entry indices that were updated."""
+        by_id = {id(snapshot[j]): (j, count) for j, count in tokens.items() if 0 <= j < len(snapshot)}
+        updated = []
+        for i, entry in enumerate(self.dataset.entries):
+            found = by_id.get(id(entry))
+            if found is not None and snapshot[found[0]] is entry:
+                self.tokens[i] = found[1]
+                updated.append(i)
+        return updated
 
     # -- findings and tokens -----------------------------------------------------------------------
 
@@ -439,6 +479,21 @@ class DatasetIndex:
         tags = self.tags
         return lambda i: ",".join(tags[i]).lower()
 
+
+#: The columns computed from the entry itself (findings come from the document's check).
+_SUMMARY_LISTS = (
+    "kind",
+    "line",
+    "prompt",
+    "preferred",
+    "rejected",
+    "search",
+    "split",
+    "tags",
+    "preferred_chars",
+    "rejected_chars",
+    "tokens",
+)
 
 _COLUMN_LISTS = (
     "kind",
