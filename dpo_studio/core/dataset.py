@@ -281,8 +281,9 @@ class Dataset:
         In its own dialect the file keeps its layout (JSON array or JSON Lines, newline style, blank
         lines, unreadable lines). In another dialect every record is converted (check
         :meth:`conversion_losses` first) and written as JSON Lines; blank lines are dropped, and
-        unreadable lines are still written as they were so nothing is lost silently. A read-only
-        dialect can be written back only while no record was edited (a plain copy).
+        unreadable lines and JSON values that are not objects are written as they were, so nothing
+        is lost silently. A read-only dialect can be written back only while no record was edited
+        (a plain copy).
         """
         target = dialect or self.dialect
         same = target.name == self.dialect.name
@@ -324,9 +325,11 @@ class Dataset:
         newline = self.layout.newline
         parts: list[bytes] = []
         for position, entry in enumerate(self.entries):
-            if entry.kind is EntryKind.RECORD:
+            if entry.kind is EntryKind.RECORD and (entry.edited or _holds_object(entry.raw)):
                 parts.append(self._serialise(position, target))
-            elif entry.kind is EntryKind.UNREADABLE and entry.raw is not None:
+            elif entry.raw is not None and entry.kind is not EntryKind.BLANK:
+                # Unreadable lines and JSON values that are not objects cannot be converted; they are
+                # copied so nothing is lost (their read issues still point at them).
                 parts.append(entry.raw)
             else:
                 continue
@@ -381,6 +384,11 @@ def _indent_json(body: bytes, layout: FileLayout) -> bytes:
     text = json.dumps(json.loads(body), ensure_ascii=layout.ascii_only, indent=step)
     newline = layout.newline.decode("ascii")
     return text.replace("\n", newline + element_indent).encode("utf-8")
+
+
+def _holds_object(raw: bytes | None) -> bool:
+    """Whether a readable entry's bytes are a JSON object (not an array, text or number)."""
+    return raw is not None and raw.lstrip()[:1] == b"{"
 
 
 def _encode(text: str) -> bytes:
