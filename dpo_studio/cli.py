@@ -269,10 +269,25 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def wants_gui(arguments: Sequence[str]) -> bool:
+    """No subcommand (nothing, a FILE to open, or GUI options): start the app instead of a command."""
+    if not arguments:
+        return True
+    first = arguments[0]
+    if first in COMMANDS or first in ("-h", "--help", "--version"):
+        return False
+    return first == "--smoke-test" or not first.startswith("-") or first == "--no-recovery"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dpo-studio`` console command."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if wants_gui(arguments):
+        from dpo_studio.app import main as gui_main
+
+        return gui_main(arguments)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     command = COMMANDS.get(args.command or "")
     if command is None:
         parser.print_help()

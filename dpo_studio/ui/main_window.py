@@ -1,0 +1,698 @@
+"""The main window: tabs, menus and toolbar, file handling, unsaved-changes safety, recovery.
+
+The window owns one :class:`DocumentSession`. Tabs (Datasets, Editor, later the job wizard and Runs)
+get the session and never open files themselves; they may offer optional hooks the window calls:
+
+- ``import_files(paths: list[Path] | None)``: File ▸ Import (``None``: ask for files)
+- ``export_dataset()``: File ▸ Export
+- ``focus_find()``: Edit ▸ Find
+- ``choose_dialect(path, detection) -> Dialect | None``: asked when detection is unsure
+
+A tab that has the hook enables the action; otherwise the action stays disabled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dpo_studio.core.document import Document
+from dpo_studio.core.errors import UserError
+from dpo_studio.core.journal import Journal, JournalInfo, discard_journal, pending_journals, recover
+from dpo_studio.core.paths import APP_NAME, config_dir
+from dpo_studio.core.resources import resource_path
+from dpo_studio.services.settings import settings
+from dpo_studio.ui.errors import present_error
+from dpo_studio.ui.session import DocumentSession
+from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
+
+#: How many recent files File ▸ Open Recent lists.
+RECENT_LIMIT = 10
+FILE_FILTER = "Preference data (*.jsonl *.json *.jsonl.txt);;All files (*)"
+
+
+@dataclass
+class RecentFiles:
+    """Settings section ``recent_files``: most recent first."""
+
+    paths: list[str] = field(default_factory=list)
+
+
+def remember_recent(path: Path) -> list[str]:
+    """Put ``path`` first in the recent files list; returns the list."""
+    store = settings()
+    recent = store.load("recent_files", RecentFiles)
+    text = str(path.resolve())
+    paths = [text] + [p for p in recent.paths if p != text]
+    recent.paths = paths[:RECENT_LIMIT]
+    with contextlib.suppress(UserError):
+        store.save("recent_files", recent)
+    return recent.paths
+
+
+def window_settings() -> QSettings:
+    """Window geometry and layout (Qt's own byte blobs) in an INI file under the config folder."""
+    return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+def sample_dataset() -> Path | None:
+    """The bundled sample dataset, if this installation has it."""
+    try:
+        path = resource_path("sample", "sample_dpo.jsonl")
+    except (FileNotFoundError, OSError):
+        return None
+    return path if path.exists() else None
+
+
+class EmptyState(QWidget):
+    """Shown before any dataset is open: what to do first."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.setObjectName("emptyState")
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        title = QLabel("No dataset open")
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        title.setFont(font)
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint = QLabel(
+            "Open a preference file (OpenAI/Azure DPO, OpenPipe, TRL, HH-RLHF, ShareGPT …), "
+            "drop one onto this window, or start a new dataset.\n"
+            "Everything here works offline; nothing is uploaded until you submit a job."
+        )
+        hint.setWordWrap(True)
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setObjectName("emptyHint")
+        layout.addWidget(title)
+        layout.addSpacing(title.fontMetrics().height() // 2)
+        layout.addWidget(hint)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.open_button = QPushButton("Open…")
+        self.open_button.clicked.connect(window.open_dialog)
+        self.new_button = QPushButton("New dataset")
+        self.new_button.clicked.connect(window.new_document)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.new_button)
+        sample = sample_dataset()
+        if sample is not None:
+            self.sample_button = QPushButton("Open the sample")
+            self.sample_button.clicked.connect(lambda: window.open_file(sample))
+            buttons.addWidget(self.sample_button)
+        buttons.addStretch(1)
+        layout.addSpacing(title.fontMetrics().height())
+        layout.addLayout(buttons)
+        self.recent_label = QLabel()
+        self.recent_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.recent_label.setTextFormat(Qt.TextFormat.RichText)
+        self.recent_label.linkActivated.connect(lambda link: window.open_file(Path(QUrl(link).toLocalFile())))
+        layout.addSpacing(title.fontMetrics().height())
+        layout.addWidget(self.recent_label)
+        layout.addStretch(3)
+        hint.setMaximumWidth(hint.fontMetrics().averageCharWidth() * 90)
+        layout.setAlignment(hint, Qt.AlignmentFlag.AlignHCenter)
+
+    def show_recent(self, paths: list[str]) -> None:
+        """List recent files as links."""
+        existing = [p for p in paths if Path(p).exists()][:5]
+        if not existing:
+            self.recent_label.setText("")
+            return
+        links = "<br>".join(
+            f'<a href="{QUrl.fromLocalFile(p).toString()}">{Path(p).name}</a> '
+            f"<span style='color: gray'>— {Path(p).parent}</span>"
+            for p in existing
+        )
+        self.recent_label.setText(f"<b>Recent</b><br>{links}")
+
+
+class TaskStatus(QWidget):
+    """Status-bar progress of background tasks, with a cancel button."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setMaximumWidth(self.fontMetrics().averageCharWidth() * 24)
+        self.bar.setTextVisible(False)
+        self.cancel = QToolButton()
+        self.cancel.setText("Cancel")
+        self.cancel.setToolTip("Stop this task")
+        self.cancel.clicked.connect(self._cancel)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel)
+        self._handle: TaskHandle | None = None
+        runner = task_runner()
+        runner.tasksChanged.connect(self._refresh)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        running = [handle for handle in task_runner().running() if handle.description]
+        handle = running[-1] if running else None
+        if self._handle is not None and self._handle is not handle:
+            with contextlib.suppress(RuntimeError):
+                self._handle.progressed.disconnect(self._progress)
+        self._handle = handle
+        self.setVisible(handle is not None)
+        if handle is not None:
+            handle.progressed.connect(self._progress)
+            self.label.setText(
+                handle.description + ("…" if len(running) == 1 else f"… (+{len(running) - 1})")
+            )
+            self._progress(*handle.progress)
+
+    def _progress(self, done: int, total: int, text: str) -> None:
+        if total <= 0:
+            self.bar.setRange(0, 0)
+        else:
+            self.bar.setRange(0, total)
+            self.bar.setValue(min(done, total))
+        if text and self._handle is not None:
+            self.label.setText(f"{self._handle.description}: {text}")
+
+    def _cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+
+
+class RecoveryDialog(QMessageBox):
+    """Offers to recover the edits of a session that ended without saving."""
+
+    def __init__(self, info: JournalInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.info = info
+        self.setObjectName("recoveryDialog")
+        self.setIcon(QMessageBox.Icon.Question)
+        self.setWindowTitle(f"Recover unsaved edits — {APP_NAME}")
+        self.setText(f"{APP_NAME} closed without saving. There are {info.describe()}.")
+        self.setInformativeText(
+            "Recover them to continue where you left off (then save), or discard them for good."
+        )
+        self.recover_button = self.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+        self.discard_button = self.addButton("Discard edits", QMessageBox.ButtonRole.DestructiveRole)
+        self.later_button = self.addButton("Decide later", QMessageBox.ButtonRole.RejectRole)
+        self.setDefaultButton(self.recover_button)
+
+
+class MainWindow(QMainWindow):
+    """The application window."""
+
+    #: Emitted after a document finished opening (or recovering) and is shown.
+    documentOpened = Signal()
+
+    def __init__(self, session: DocumentSession | None = None) -> None:
+        super().__init__()
+        self.session = session or DocumentSession(parent=self)
+        self._has_document = False
+        self._opening: TaskHandle | None = None
+        self.dialect_chooser: Callable[[Path, Any], Any] | None = None
+        self.setAcceptDrops(True)
+        self.setWindowTitle(APP_NAME)
+        self._set_icon()
+        self.setDocumentMode(True)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.empty_state = EmptyState(self)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty_state)
+        self.stack.addWidget(self.tabs)
+        self.setCentralWidget(self.stack)
+
+        self.task_status = TaskStatus(self)
+        self.statusBar().addPermanentWidget(self.task_status)
+        self.dirty_label = QLabel()
+        self.statusBar().addPermanentWidget(self.dirty_label)
+
+        self._create_actions()
+        self._create_menus()
+        self._create_toolbar()
+        self._add_standard_tabs()
+
+        session_ = self.session
+        session_.dirtyChanged.connect(self._update_title)
+        session_.pathChanged.connect(self._update_title)
+        session_.documentReplaced.connect(self._update_title)
+        session_.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
+        self._refresh_recent()
+        self._update_title()
+        self._update_actions()
+        self.restore_window_state()
+
+    # -- construction ----------------------------------------------------------------------------
+
+    def _set_icon(self) -> None:
+        try:
+            from dpo_studio.ui.about import app_icon
+
+            self.setWindowIcon(app_icon())
+        except Exception:  # a missing icon must never stop the app
+            pass
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence.StandardKey | str | None = None,
+        tip: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)
+        elif shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _create_actions(self) -> None:
+        Key = QKeySequence.StandardKey
+        self.new_action = self._action("&New Dataset", self.new_document, Key.New, "Start an empty dataset")
+        self.open_action = self._action("&Open…", self.open_dialog, Key.Open, "Open a preference file")
+        self.import_action = self._action(
+            "&Import…", self.import_files, "Ctrl+Shift+I", "Add the examples of other files to this dataset"
+        )
+        self.save_action = self._action("&Save", self.save, Key.Save, "Save the dataset")
+        self.save_as_action = self._action("Save &As…", self.save_as, Key.SaveAs, "Save under another name")
+        self.export_action = self._action(
+            "&Export…", self.export_dataset, "Ctrl+E", "Write the dataset in another format or split it"
+        )
+        self.close_action = self._action(
+            "&Close Dataset", self.close_document, Key.Close, "Close the dataset"
+        )
+        self.quit_action = self._action("&Quit", self.close, Key.Quit, "Quit DPO Studio")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        if not self.quit_action.shortcuts():
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.undo_action = self.session.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts(Key.Undo)
+        self.redo_action = self.session.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts(Key.Redo)
+        self.find_action = self._action("&Find…", self.focus_find, Key.Find, "Filter the examples by text")
+        self.about_action = self._action("&About DPO Studio", self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_action)
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.close_action)
+        file_menu.addAction(self.quit_action)
+        self.file_menu = file_menu
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.find_action)
+        self.edit_menu = edit_menu
+        self.view_menu = bar.addMenu("&View")
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+        self.help_menu = help_menu
+
+    def _create_toolbar(self) -> None:
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.open_action, self.save_action, None, self.undo_action, self.redo_action, None):
+            if action is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(action)
+        toolbar.addAction(self.import_action)
+        toolbar.addAction(self.export_action)
+        toolbar.addAction(self.find_action)
+        self.toolbar = toolbar
+        self.view_menu.addAction(toolbar.toggleViewAction())
+
+    def _add_standard_tabs(self) -> None:
+        """The Datasets tab (H6) and the Editor (H7), when those packages are installed in this build."""
+        self.datasets_tab: QWidget | None = None
+        self.editor: QWidget | None = None
+        try:
+            from dpo_studio.ui.datasets import DatasetsTab  # type: ignore[attr-defined]
+        except ImportError:
+            DatasetsTab = None
+        if DatasetsTab is not None:
+            self.datasets_tab = DatasetsTab(self.session)
+            self.add_tab(self.datasets_tab, "Datasets")
+        try:
+            from dpo_studio.ui.editor import PairEditor  # type: ignore[attr-defined]
+        except ImportError:
+            PairEditor = None
+        if PairEditor is not None:
+            self.editor = PairEditor(self.session)
+            self.add_tab(self.editor, "Editor")
+
+    def add_tab(self, widget: QWidget, title: str) -> int:
+        """Add a tab; returns its index. Tabs get the session from the window (``window.session``)."""
+        index = self.tabs.addTab(widget, title)
+        self._update_actions()
+        return index
+
+    def show_tab(self, widget: QWidget) -> None:
+        """Bring a tab to the front."""
+        index = self.tabs.indexOf(widget)
+        if index >= 0:
+            self.stack.setCurrentWidget(self.tabs)
+            self.tabs.setCurrentIndex(index)
+
+    def _hook(self, name: str) -> Callable[..., Any] | None:
+        """A tab's optional hook (see the module docstring)."""
+        for index in range(self.tabs.count()):
+            hook = getattr(self.tabs.widget(index), name, None)
+            if callable(hook):
+                return hook  # type: ignore[no-any-return]
+        return None
+
+    # -- title and actions -------------------------------------------------------------------------
+
+    def _update_title(self) -> None:
+        document = self.session.document
+        name = document.title if self._has_document else ""
+        self.setWindowModified(self.session.dirty)
+        if name:
+            self.setWindowTitle(f"{name}[*] — {APP_NAME}")
+            self.setWindowFilePath(str(document.path) if document.path else "")
+        else:
+            self.setWindowTitle(APP_NAME)
+        self.dirty_label.setText("Unsaved changes" if self._has_document and self.session.dirty else "")
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        has = self._has_document
+        if not hasattr(self, "save_action"):
+            return
+        self.save_action.setEnabled(has)
+        self.save_as_action.setEnabled(has)
+        self.close_action.setEnabled(has)
+        self.import_action.setEnabled(self._hook("import_files") is not None)
+        self.export_action.setEnabled(has and self._hook("export_dataset") is not None)
+        self.find_action.setEnabled(has and self._hook("focus_find") is not None)
+
+    def _show_document(self) -> None:
+        self._has_document = True
+        self.stack.setCurrentWidget(self.tabs)
+        self._update_title()
+
+    # -- files -------------------------------------------------------------------------------------
+
+    def new_document(self) -> None:
+        """Start a new, empty dataset (asking first about unsaved changes)."""
+        if not self.confirm_discard_changes():
+            return
+        self.session.set_document(Document.new())
+        self._show_document()
+        self.documentOpened.emit()
+
+    def open_dialog(self) -> None:
+        """Ask for a file and open it."""
+        start = str(self.session.document.path.parent) if self.session.document.path else ""
+        path, _filter = QFileDialog.getOpenFileName(self, "Open preference data", start, FILE_FILTER)
+        if path:
+            self.open_file(Path(path))
+
+    def open_file(self, path: str | Path, dialect: Any = None) -> TaskHandle | None:
+        """Open ``path`` in the background (progress in the status bar); asks about unsaved changes first."""
+        path = Path(path)
+        if not self.confirm_discard_changes():
+            return None
+        if self._opening is not None and not self._opening.done:
+            self._opening.cancel()
+        profile = self.session.document.profile
+
+        def work(ctx: TaskContext) -> Document:
+            ctx.progress(0, 0, f"reading {path.name}")
+            document = Document.open(path, dialect, profile=profile)
+            ctx.check_cancelled()
+            return document
+
+        def done(document: Document) -> None:
+            detection = document.detection
+            if detection is not None and not detection.certain:
+                chooser = self.dialect_chooser or self._hook("choose_dialect")
+                if chooser is not None:
+                    chosen = chooser(path, detection)
+                    if chosen is None:
+                        return
+                    if chosen.name != document.dialect.name:
+                        self.open_file(path, chosen)
+                        return
+            self.session.set_document(document)
+            remember_recent(path)
+            self._refresh_recent()
+            self._show_document()
+            self.statusBar().showMessage(
+                f"Opened {path.name}: {len(document.record_indices())} examples", 5000
+            )
+            self.documentOpened.emit()
+
+        def failed(error: BaseException) -> None:
+            present_error(self, error, f"Opening {path.name}")
+
+        self._opening = task_runner().run(
+            work, on_done=done, on_error=failed, description=f"Opening {path.name}"
+        )
+        return self._opening
+
+    def save(self) -> bool:
+        """Save to the current file (Save As for a new dataset). Returns whether it was saved."""
+        if self.session.document.path is None:
+            return self.save_as()
+        return self._save_to(None)
+
+    def save_as(self) -> bool:
+        """Ask for a file name and save there, in the document's dialect."""
+        document = self.session.document
+        start = str(document.path) if document.path else "dataset.jsonl"
+        path, _filter = QFileDialog.getSaveFileName(self, "Save dataset as", start, FILE_FILTER)
+        if not path:
+            return False
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path | None) -> bool:
+        try:
+            self.session.save(path)
+        except UserError as error:
+            present_error(self, error, "Saving")
+            return False
+        except OSError as error:
+            present_error(self, UserError(f"The file was not saved: {error.strerror or error}."), "Saving")
+            return False
+        saved = self.session.document.path
+        if saved is not None:
+            remember_recent(saved)
+            self._refresh_recent()
+            self.statusBar().showMessage(f"Saved {saved.name}", 5000)
+        self._update_title()
+        return True
+
+    def close_document(self) -> None:
+        """Close the dataset (asking first about unsaved changes)."""
+        if not self.confirm_discard_changes():
+            return
+        self.session.close_document()
+        self._has_document = False
+        self.stack.setCurrentWidget(self.empty_state)
+        self._update_title()
+
+    def import_files(self, paths: list[Path] | None = None) -> None:
+        """File ▸ Import: handled by the Datasets tab."""
+        hook = self._hook("import_files")
+        if hook is not None:
+            if not self._has_document:
+                self.session.set_document(Document.new())
+                self._show_document()
+            hook(paths)
+
+    def export_dataset(self) -> None:
+        """File ▸ Export: handled by the Datasets tab."""
+        hook = self._hook("export_dataset")
+        if hook is not None:
+            hook()
+
+    def focus_find(self) -> None:
+        """Edit ▸ Find: the Datasets tab's filter field."""
+        hook = self._hook("focus_find")
+        if hook is not None:
+            if self.datasets_tab is not None:
+                self.show_tab(self.datasets_tab)
+            hook()
+
+    def show_about(self) -> None:
+        """Help ▸ About."""
+        try:
+            from dpo_studio.ui.about import show_about
+
+            show_about(self)
+        except Exception as error:  # shown by the presenter
+            present_error(self, error, "Showing About")
+
+    # -- recent files ------------------------------------------------------------------------------
+
+    def _refresh_recent(self) -> None:
+        paths = settings().load("recent_files", RecentFiles).paths
+        self.recent_menu.clear()
+        for text in paths:
+            action = self.recent_menu.addAction(text)
+            action.triggered.connect(lambda _checked=False, p=text: self.open_file(Path(p)))
+        self.recent_menu.setEnabled(bool(paths))
+        self.empty_state.show_recent(paths)
+
+    # -- unsaved changes ---------------------------------------------------------------------------
+
+    def confirm_discard_changes(self) -> bool:
+        """If there are unsaved changes, ask: Save / Discard / Cancel. True means go ahead."""
+        if not (self._has_document and self.session.dirty):
+            return True
+        box = QMessageBox(self)
+        box.setObjectName("unsavedChangesBox")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(APP_NAME)
+        box.setText(f"Save the changes to {self.session.document.title}?")
+        box.setInformativeText("If you don't save, your changes will be lost.")
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Ask about unsaved changes, remember the window, remove the journal."""
+        if not self.confirm_discard_changes():
+            event.ignore()
+            return
+        self.save_window_state()
+        self.session.shutdown()
+        event.accept()
+
+    # -- window state ------------------------------------------------------------------------------
+
+    def save_window_state(self) -> None:
+        """Remember geometry, toolbar/dock layout and the current tab."""
+        store = window_settings()
+        store.setValue("geometry", self.saveGeometry())
+        store.setValue("state", self.saveState())
+        store.setValue("tab", self.tabs.currentIndex())
+        store.sync()
+
+    def restore_window_state(self) -> None:
+        """Restore what :meth:`save_window_state` remembered; a sensible size the first time."""
+        store = window_settings()
+        geometry = store.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            metrics = self.fontMetrics()
+            self.resize(metrics.averageCharWidth() * 160, metrics.height() * 45)
+        state = store.value("state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        tab = store.value("tab")
+        with contextlib.suppress(TypeError, ValueError):
+            if tab is not None and 0 <= int(tab) < self.tabs.count():  # type: ignore[call-overload]
+                self.tabs.setCurrentIndex(int(tab))  # type: ignore[call-overload]
+
+    # -- drag and drop -----------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept local files."""
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """One file opens; several are imported into one dataset (when the Datasets tab can)."""
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        self.open_paths(paths)
+
+    def open_paths(self, paths: list[Path]) -> None:
+        """Open one file, or import several when the Datasets tab supports it."""
+        if len(paths) > 1 and self._hook("import_files") is not None:
+            # Let the drop finish before dialogs may show.
+            QTimer.singleShot(0, lambda: self.import_files(paths))
+        else:
+            QTimer.singleShot(0, lambda: self.open_file(paths[0]))
+
+    # -- recovery ----------------------------------------------------------------------------------
+
+    def check_recovery(self) -> RecoveryDialog | None:
+        """Offer to recover edits left by a session that was killed; returns the (non-blocking) prompt."""
+        pending = pending_journals()
+        if not pending:
+            return None
+        dialog = RecoveryDialog(pending[0], self)
+        dialog.buttonClicked.connect(lambda button: self._recovery_answer(dialog, button))
+        dialog.open()
+        return dialog
+
+    def _recovery_answer(self, dialog: RecoveryDialog, button: object) -> None:
+        if button is dialog.recover_button:
+            self.recover_journal(dialog.info)
+        elif button is dialog.discard_button:
+            discard_journal(dialog.info)
+        QTimer.singleShot(0, self.check_recovery if button is not dialog.later_button else (lambda: None))
+
+    def recover_journal(self, info: JournalInfo) -> TaskHandle:
+        """Rebuild the document of ``info`` in the background and show it, unsaved, with its journal."""
+
+        def work(ctx: TaskContext) -> Document:
+            ctx.progress(0, 0, "replaying edits")
+            return recover(info)
+
+        def done(document: Document) -> None:
+            self.session.set_document(document, journal=Journal.resume(info, document))
+            self._show_document()
+            self.statusBar().showMessage(f"Recovered {info.edit_count} edits; save to keep them", 8000)
+            self.documentOpened.emit()
+
+        def failed(error: BaseException) -> None:
+            present_error(self, error, "Recovering unsaved edits")
+
+        return task_runner().run(work, on_done=done, on_error=failed, description=f"Recovering {info.title}")
