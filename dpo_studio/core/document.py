@@ -25,23 +25,13 @@ from dpo_studio.core.dialects import Dialect, get_dialect
 from dpo_studio.core.errors import UserError
 from dpo_studio.core.findings import Finding
 from dpo_studio.core.records import PreferenceRecord
-
-try:
-    from dpo_studio.core.validation import (
-        Profile,
-        ValidationReport,
-        profile_for,
-        validate_dataset,
-        validate_record,
-    )
-except ImportError:  # pragma: no cover - TEMPORARY until H2's core.validation lands; remove then.
-    from dpo_studio.core._validation_stub import (  # type: ignore[assignment]
-        Profile,
-        ValidationReport,
-        profile_for,
-        validate_dataset,
-        validate_record,
-    )
+from dpo_studio.core.validation import (
+    Profile,
+    ValidationReport,
+    profile_for,
+    validate_dataset,
+    validate_record,
+)
 
 #: The dialect of a new, empty document.
 NEW_DOCUMENT_DIALECT = "openai_dpo"
@@ -254,13 +244,19 @@ class Document:
         return self._report
 
     def validate(
-        self, snapshot: Dataset | None = None, progress: ProgressCallback | None = None
+        self,
+        snapshot: Dataset | None = None,
+        progress: ProgressCallback | None = None,
+        *,
+        count_tokens: bool = False,
     ) -> ValidationReport:
         """Run the full check (cross-record rules too) on ``snapshot`` (default: a snapshot taken now).
 
         Safe to call from another thread when given a snapshot.
         """
-        return validate_dataset(snapshot or self.snapshot(), self.profile, progress=progress)
+        return validate_dataset(
+            snapshot or self.snapshot(), self.profile, progress=progress, count_tokens=count_tokens
+        )
 
     def apply_report(self, report: ValidationReport, revision: int) -> bool:
         """Use ``report`` (computed on the contents at ``revision``) for the findings cache.
