@@ -441,7 +441,7 @@ def _check_messages(
             if not content and role in ("user", "system") and not tool_calls:
                 fix = (
                     Fix("Remove the empty system message", _drop_message_fix(path, position))
-                    if (role == "system")
+                    if role == "system" and path == "input.messages"
                     else None
                 )
                 out.add(
