@@ -5,7 +5,8 @@ Typical use (off the GUI thread)::
     provider = open_provider(profile)
     remote = provider.upload_training_file(path, progress=ctx.progress, cancelled=lambda: ctx.cancelled)
     job = provider.create_dpo_job(DpoJobRequest(model=..., training_file=remote.id, ...))
-    events = provider.new_events(job.id, known_ids)
+    feed = EventFeed(job.id)
+    new = provider.poll_events(feed)  # again later: only events since the last poll
 """
 
 from dpo_studio.services.providers.requests import (
@@ -29,6 +30,7 @@ from dpo_studio.services.providers.traits import (
 from dpo_studio.services.providers.types import (
     Checkpoint,
     ConnectionReport,
+    EventFeed,
     EventPage,
     Job,
     JobEvent,
@@ -48,6 +50,7 @@ __all__ = [
     "ConnectionReport",
     "DpoHyperparameters",
     "DpoJobRequest",
+    "EventFeed",
     "EventPage",
     "FineTuningProvider",
     "Job",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from dpo_studio.services.providers.types import (
     CancelCheck,
     Checkpoint,
     ConnectionReport,
+    EventFeed,
     EventPage,
     Job,
     JobEvent,
@@ -299,36 +300,44 @@ class FineTuningProvider:
             has_more = bool(getattr(page, "has_more", False))
         return EventPage(events, has_more)
 
-    def new_events(
-        self, job_id: str, known: set[str] | None = None, *, max_pages: int = 100
-    ) -> list[JobEvent]:
-        """Events not in ``known``, oldest first, paging with ``after`` until a known event or the end.
+    def poll_events(self, feed: EventFeed, *, max_pages: int = 1000) -> list[JobEvent]:
+        """Events that arrived since the last poll of ``feed``, oldest first; updates ``feed``.
 
-        Pass the ids already seen on the previous poll; the first poll (``known`` empty) reads everything.
+        OpenAI lists events newest first and ``after`` pages towards older ones; Azure's classic route lists
+        them oldest first and ``after`` pages towards newer ones. The order is detected from the timestamps
+        of the first page (falling back to the provider's usual order), then: newest-first feeds read from the
+        top until a known event; oldest-first feeds continue ``after`` the newest known event.
         """
-        seen = known or set()
-        fresh: dict[str, JobEvent] = {}
-        after: str | None = None
+        fresh: list[JobEvent] = []
+        after = feed.newest_id if feed.ascending else None
         for _page in range(max_pages):
-            page = self.events_page(job_id, after=after)
-            hit_known = False
-            for event in page.events:
-                if event.id in seen:
-                    hit_known = True
-                elif event.id not in fresh:
-                    fresh[event.id] = event
-            if hit_known or not page.has_more or page.last_id is None or page.last_id == after:
+            page = self.events_page(feed.job_id, after=after)
+            if feed.ascending is None:
+                feed.ascending = _detect_ascending(page.events, self.kind)
+            events = page.events if feed.ascending else list(reversed(page.events))
+            unseen = [e for e in events if e.id not in feed.seen]
+            hit_known = len(unseen) < len(events)
+            if feed.ascending:
+                fresh.extend(unseen)
+            else:
+                fresh[:0] = unseen  # an older page goes before what was already collected
+            feed.seen.update(e.id for e in unseen)
+            if (not feed.ascending and hit_known) or not page.has_more or page.last_id in (None, after):
                 break
             after = page.last_id
-        return sorted(fresh.values(), key=lambda e: (e.created_at, e.id))
+        if fresh:
+            ordered = sorted(fresh, key=lambda e: e.created_at)  # stable: equal timestamps keep page order
+            feed.newest_id = ordered[-1].id
+            fresh = ordered
+        return fresh
 
-    def iter_all_events(self, job_id: str) -> Iterator[JobEvent]:
+    def all_events(self, job_id: str) -> list[JobEvent]:
         """Every event of the job, oldest first."""
-        yield from self.new_events(job_id, set())
+        return self.poll_events(EventFeed(job_id))
 
     def metrics(self, job_id: str, events: list[JobEvent] | None = None) -> MetricSet:
         """Metric series from the job's metrics events (pass ``events`` to avoid fetching them again)."""
-        return metrics_from_events(events if events is not None else self.new_events(job_id, set()))
+        return metrics_from_events(events if events is not None else self.all_events(job_id))
 
     def result_metrics(self, job: Job) -> MetricSet:
         """Metric series from the job's results.csv files (empty when it has none yet)."""
@@ -345,6 +354,13 @@ class FineTuningProvider:
                 for c in self.client.fine_tuning.jobs.checkpoints.list(job_id, limit=self.options.page_size)
             ]
         return sorted(found, key=lambda c: c.step)
+
+
+def _detect_ascending(events: list[JobEvent], kind: ProviderKind) -> bool:
+    """Whether a page lists events oldest first (ties fall back to the provider's usual order)."""
+    if len(events) >= 2 and events[0].created_at != events[-1].created_at:
+        return events[0].created_at < events[-1].created_at
+    return kind is ProviderKind.AZURE_OPENAI
 
 
 def open_provider(

@@ -185,7 +185,7 @@ class Checkpoint:
         numbers = {
             str(k): float(v)
             for k, v in metrics.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("step", "total_steps")
         }
         return cls(
             id=str(_get(obj, "id", "")),
@@ -207,6 +207,16 @@ class EventPage:
     def last_id(self) -> str | None:
         """The cursor for the next (older) page."""
         return self.events[-1].id if self.events else None
+
+
+@dataclass
+class EventFeed:
+    """What the app already knows of a job's events, so each poll fetches only new ones."""
+
+    job_id: str
+    seen: set[str] = field(default_factory=set)
+    newest_id: str | None = None
+    ascending: bool | None = None  # the service's list order, detected on the first poll
 
 
 @dataclass
