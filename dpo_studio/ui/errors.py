@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from dpo_studio.core.errors import UserError
 from dpo_studio.core.paths import APP_NAME, state_dir
@@ -105,8 +105,7 @@ def _show_box(parent: QWidget | None, presented: PresentedError) -> QMessageBox:
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if presented.details:
         box.setDetailedText(presented.details)
-        copy = QPushButton("Copy details")
-        box.addButton(copy, QMessageBox.ButtonRole.ActionRole)
+        copy = box.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)
         text = f"{presented.message}\n\n{presented.details}"
         # An ActionRole button would close the box; disconnect that and only copy.
         copy.clicked.disconnect()

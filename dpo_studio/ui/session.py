@@ -74,6 +74,8 @@ class DocumentSession(QObject):
         self._sync_timer.start()
         self.document = document or Document.new()
         self._attach(self.document)
+        if len(self.document):
+            self.revalidate()
 
     # -- the document ----------------------------------------------------------------------------
 
