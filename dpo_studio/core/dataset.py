@@ -135,6 +135,7 @@ class Dataset:
                     append(Entry(blank, raw, number, terminator))
                 continue
             append(Entry(record, raw, number, terminator))
+        self.layout.final_newline = not (ends_open and self.entries)
         if ends_open and self.entries:
             last = self.entries[-1]
             if last.terminator == b"\r\n" and last.raw is not None:
@@ -149,7 +150,10 @@ class Dataset:
         text = body.decode("utf-8", errors="surrogateescape")
         elements, problem = split_array(text)
         layout = self.layout
-        first_start = elements[0].start if elements else (problem.offset if problem else text.rfind("]"))
+        if elements:
+            first_start = elements[0].start
+        else:  # empty array: split_array saw only whitespace between '[' and ']' (or a problem)
+            first_start = problem.offset if problem else text.find("]", text.find("[") + 1)
         layout.array_head = _encode(text[: max(first_start, 0)])
         separators: dict[bytes, int] = {}
         for position, element in enumerate(elements):
@@ -188,6 +192,19 @@ class Dataset:
         else:
             last_end = elements[-1].end if elements else max(first_start, 0)
             layout.array_tail = _encode(text[last_end:])
+            closing = text.index("]", last_end) + 1
+            after = text[closing:]
+            if after.strip():
+                line = text.count("\n", 0, closing + len(after) - len(after.lstrip())) + 1
+                self.file_findings.append(
+                    Finding(
+                        "DPO001",
+                        Severity.ERROR,
+                        "There is text after the JSON array's closing ']'; it is kept as it is.",
+                        None,
+                        line,
+                    )
+                )
         layout.array_indent = detect_array_indent(text, elements[0] if elements else None)
 
     def _sample_values(self, limit: int = 200) -> list[object]:
@@ -316,8 +333,8 @@ class Dataset:
             else:
                 continue
             terminator = entry.terminator or newline
-            if position == last:
-                terminator = terminator if self.layout.final_newline else b""
+            if position == last and not self.layout.final_newline:
+                terminator = b""
             parts.append(terminator)
         return b"".join(parts)
 
@@ -349,8 +366,10 @@ class Dataset:
             elif entry.raw is not None:
                 parts.append(entry.raw)
             if position < last:
-                # A separator holds the comma; the source's last element has none of its own.
-                parts.append(entry.terminator if b"," in entry.terminator else layout.array_separator)
+                # A separator holds the comma; the source's last element has none of its own. Before an
+                # unreadable rest the source's bytes are kept whatever they are.
+                keep = b"," in entry.terminator or self.entries[position + 1].kind is EntryKind.UNREADABLE
+                parts.append(entry.terminator if keep else layout.array_separator)
             elif b"," not in entry.terminator:
                 parts.append(entry.terminator)
         parts.append(layout.array_tail)

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+import orjson
+
 BOM = b"\xef\xbb\xbf"
 
 #: How much of a file the byte-style checks (compact JSON, escaped non-ASCII) look at.
@@ -76,7 +78,9 @@ def detect_layout(data: bytes) -> FileLayout:
     if body.lstrip()[:1] == b"[" and is_array_file(body):
         layout.container = Container.JSON_ARRAY
     sample = body[:_STYLE_SAMPLE]
-    layout.compact = b'":' in sample and b'": ' not in sample
+    # The first '":' ends the first key of the first record; what follows it shows the file's style.
+    colon = sample.find(b'":')
+    layout.compact = colon >= 0 and sample[colon + 2 : colon + 3] not in (b" ", b"")
     layout.ascii_only = b"\\u" in sample and sample.isascii()
     return layout
 
@@ -91,8 +95,8 @@ def is_array_file(body: bytes) -> bool:
     text = body.lstrip()
     first_line, _newline, rest = text.partition(b"\n")
     try:
-        value = json.loads(first_line)
-    except ValueError:
+        value = orjson.loads(first_line)
+    except orjson.JSONDecodeError:
         return True
     if rest.strip() or not isinstance(value, list):
         return False
@@ -195,6 +199,9 @@ def split_array(text: str) -> tuple[list[ArrayElement], ArrayProblem | None]:
         except json.JSONDecodeError as error:
             line, column = positions.at(error.pos)
             return elements, ArrayProblem(line, column, index, error.msg)
+        except RecursionError:
+            line, column = positions.at(index)
+            return elements, ArrayProblem(line, column, index, "the value is nested too deeply")
         line, column = positions.at(index)
         elements.append(ArrayElement(line, column, index, end, value))
         index = end

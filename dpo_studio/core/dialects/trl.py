@@ -253,7 +253,8 @@ class TRLString(_TRL):
         if self.implicit_prompt:
             prompt = joined_text(record.context)
             chosen, rejected = joined_text(record.preferred), joined_text(record.rejected)
-            if implicit_text_split(prompt + chosen, prompt + rejected) != len(prompt):
+            index = implicit_text_split(prompt + chosen, prompt + rejected)
+            if index != len(prompt) or (record.context and not index):
                 lost.append(
                     "where the prompt ends (without a 'prompt' field, text both answers start with "
                     "is read as part of the prompt)"
