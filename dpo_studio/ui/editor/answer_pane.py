@@ -1,0 +1,151 @@
+"""One answer of the pair (preferred or rejected): an editable text box with word differences highlighted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QTextCharFormat, QTextCursor, QUndoStack
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+
+from dpo_studio.core.records import Message
+from dpo_studio.core.worddiff import DiffSpan, utf16_offsets
+from dpo_studio.ui.editor.messages import answer_text, structured_parts
+from dpo_studio.ui.editor.text_edit import SessionTextEdit
+
+#: Highlight colours. Translucent, so they tint whatever the palette's base colour is (light or dark)
+#: and the text keeps the palette's own colour and contrast.
+PREFERRED_TINT = QColor(46, 160, 67, 90)
+REJECTED_TINT = QColor(229, 62, 62, 90)
+
+
+class AnswerPane(QFrame):
+    """Title, the editable answer text, and what else the answer holds (tool calls), read-only.
+
+    ``edited(text)`` is emitted when the user changes the text.
+    """
+
+    edited = Signal(str)
+
+    def __init__(self, kind: str, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        preferred = kind == "preferred"
+        self._tint = PREFERRED_TINT if preferred else REJECTED_TINT
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setObjectName(f"{kind}Pane")
+
+        self.title = QLabel(
+            "<b>Preferred answer</b> (the model should say this)"
+            if preferred
+            else "<b>Rejected answer</b> (the model should not say this)"
+        )
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        swatch = QLabel()
+        swatch.setFixedSize(12, 12)
+        swatch.setStyleSheet(
+            f"background: rgba({self._tint.red()}, {self._tint.green()}, {self._tint.blue()}, 200);"
+            "border-radius: 2px;"
+        )
+        swatch.setToolTip("Words highlighted in this colour differ from the other answer.")
+        self.counts = QLabel()
+        self.counts.setObjectName(f"{kind}Counts")
+        self.counts.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(swatch)
+        header.addWidget(self.title)
+        header.addStretch(1)
+        header.addWidget(self.counts)
+
+        self.editor = SessionTextEdit(
+            undo_stack,
+            placeholder=(
+                "Type the answer the model should give…"
+                if preferred
+                else "Type (or paste) an answer the model should avoid…"
+            ),
+        )
+        self.editor.setObjectName(f"{kind}Text")
+        self.editor.setAccessibleName("Preferred answer" if preferred else "Rejected answer")
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.editor.edited.connect(self.edited)
+
+        self.parts_caption = QLabel("Also in this answer (kept when you edit the text):")
+        self.parts = QLabel()
+        self.parts.setObjectName(f"{kind}ToolCalls")
+        self.parts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.parts.setWordWrap(True)
+        self.parts.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.parts.setFrameShape(QFrame.Shape.StyledPanel)
+        self.parts.setMargin(4)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.parts_caption)
+        layout.addWidget(self.parts)
+        self._show_parts("")
+
+    # -- contents ----------------------------------------------------------------------------------
+
+    def text(self) -> str:
+        """The text in the box."""
+        return self.editor.toPlainText()
+
+    def show_answer(self, messages: list[Message], *, fresh: bool) -> None:
+        """Show an answer; ``fresh`` for another example (cursor to the top), else keep the cursor."""
+        text = answer_text(messages)
+        if fresh:
+            self.editor.replace_all(text)
+        else:
+            self.editor.show_text(text)
+        self._show_parts(structured_parts(messages))
+
+    def _show_parts(self, text: str) -> None:
+        self.parts.setText(text)
+        self.parts.setVisible(bool(text))
+        self.parts_caption.setVisible(bool(text))
+
+    # -- differences -------------------------------------------------------------------------------
+
+    def show_differences(self, text: str, spans: Sequence[DiffSpan]) -> None:
+        """Highlight the changed ``spans`` (computed for ``text``, which must be the text in the box)."""
+        changed = [span for span in spans if span.changed]
+        offsets = utf16_offsets(text)
+        fmt = QTextCharFormat()
+        fmt.setBackground(self._tint)
+        document = self.editor.document()
+        selections: list[QTextEdit.ExtraSelection] = []
+        for span in changed:
+            start, end = span.start, span.end
+            if offsets is not None:
+                start, end = offsets[start], offsets[end]
+            selection = QTextEdit.ExtraSelection()
+            cursor = QTextCursor(document)
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            selection.cursor = cursor  # type: ignore[misc]
+            selection.format = fmt  # type: ignore[misc]
+            selections.append(selection)
+        self.editor.setExtraSelections(selections)
+        words = len(text.split())
+        changed_words = sum(len(text[s.start : s.end].split()) or 1 for s in changed)
+        self.counts.setText(
+            f"{words} words · {changed_words} differ" if changed else f"{words} words · same as the other"
+        )
+
+    def highlighted_ranges(self) -> list[tuple[int, int]]:
+        """The highlighted ranges as Qt positions (UTF-16 units), in order; for tests and checks."""
+        ranges = []
+        for selection in self.editor.extraSelections():
+            cursor = selection.cursor
+            ranges.append((cursor.selectionStart(), cursor.selectionEnd()))
+        return ranges
+
+    def set_mono(self, mono: bool) -> None:
+        """Use a fixed-width font (code answers) or the normal one."""
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont) if mono else QFont()
+        self.editor.setFont(font)

@@ -1,0 +1,116 @@
+"""The bookkeeping of an example: notes, tags, split and metadata."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from dpo_studio.core.records import TRAIN, VALIDATION, PreferenceRecord
+from dpo_studio.ui.editor.json_field import JsonField, check_object
+from dpo_studio.ui.editor.text_edit import SessionTextEdit
+
+#: The tag the Flag action toggles.
+FLAG_TAG = "flagged"
+
+_SPLITS: tuple[tuple[str, str | None], ...] = (
+    ("not set", None),
+    ("training", TRAIN),
+    ("validation", VALIDATION),
+)
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags from a comma-separated line: trimmed, empty ones dropped, each once, in the order typed."""
+    tags: list[str] = []
+    for piece in text.split(","):
+        tag = piece.strip()
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def format_tags(tags: list[str]) -> str:
+    """How tags are shown in the line edit."""
+    return ", ".join(tags)
+
+
+class DetailsPanel(QWidget):
+    """Notes, tags, split and metadata of the current example, each edited in place."""
+
+    notesEdited = Signal(str)
+    tagsEdited = Signal(list)
+    splitChosen = Signal(object)
+    metadataEdited = Signal(object)
+
+    def __init__(self, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.notes = SessionTextEdit(
+            undo_stack,
+            fit_lines=(3, 10),
+            placeholder="Why is one better? Notes stay with the example.",
+        )
+        self.notes.setObjectName("notesField")
+        self.notes.setAccessibleName("Notes")
+        self.notes.edited.connect(self.notesEdited)
+        self.tags = QLineEdit()
+        self.tags.setObjectName("tagsField")
+        self.tags.setPlaceholderText("comma-separated, e.g. tone, too long")
+        self.tags.setToolTip("Tags of this example, separated by commas. Flag adds the tag “flagged”.")
+        self.tags.textEdited.connect(self._on_tags_edited)
+        self._tags_shown: list[str] = []
+        self.split = QComboBox()
+        self.split.setObjectName("splitField")
+        self.split.setToolTip(
+            "Which file this example goes to when training and validation data are exported apart"
+        )
+        self.split.activated.connect(lambda _index: self.splitChosen.emit(self.split.currentData()))
+        self.metadata = JsonField(
+            undo_stack,
+            check_object,
+            empty={},
+            placeholder='{"source": "expert review"}',
+            lines=(3, 12),
+        )
+        self.metadata.setObjectName("metadataField")
+
+        self.metadata.valueEdited.connect(self.metadataEdited)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Tags", self.tags)
+        form.addRow("Split", self.split)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        notes_title = QLabel("<b>Notes</b>")
+        metadata_title = QLabel("<b>Metadata</b> (a JSON object; OpenPipe files carry it)")
+        metadata_title.setWordWrap(True)
+        layout.addWidget(notes_title)
+        layout.addWidget(self.notes)
+        layout.addLayout(form)
+        layout.addWidget(metadata_title)
+        layout.addWidget(self.metadata)
+        layout.addStretch(1)
+
+    def show_record(self, record: PreferenceRecord, *, fresh: bool) -> None:
+        """Show the record's fields; a field the user is typing in is only touched if its value changed."""
+        if fresh:
+            self.notes.replace_all(record.notes)
+        else:
+            self.notes.show_text(record.notes)
+        if fresh or record.tags != self._tags_shown:
+            self._tags_shown = list(record.tags)
+            if parse_tags(self.tags.text()) != record.tags:
+                self.tags.setText(format_tags(record.tags))
+        self.split.clear()
+        for label, value in _SPLITS:
+            self.split.addItem(label, value)
+        if record.split not in (None, TRAIN, VALIDATION):
+            self.split.addItem(str(record.split), record.split)
+        self.split.setCurrentIndex(0 if record.split is None else self.split.findData(record.split))
+        self.metadata.show_value(record.metadata, fresh=fresh)
+
+    def _on_tags_edited(self, text: str) -> None:
+        tags = parse_tags(text)
+        if tags != self._tags_shown:
+            self._tags_shown = tags
+            self.tagsEdited.emit(tags)

@@ -1,0 +1,114 @@
+"""The findings of the current example, shown between the prompt and the answers, with their fixes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from dpo_studio.core.findings import Finding, Severity
+
+_BADGE = {
+    Severity.ERROR: ("Error", "#c62828"),
+    Severity.WARNING: ("Warning", "#b26a00"),
+    Severity.INFO: ("Note", "#2e6fb8"),
+}
+
+#: At most this many findings are visible without scrolling.
+VISIBLE_ROWS = 4
+
+
+class FindingsStrip(QFrame):
+    """A short list of findings; each mechanical one has its fix button. ``fixRequested(finding)``."""
+
+    fixRequested = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("findingsStrip")
+        self._findings: list[Finding] = []
+        self._shown_once = False
+        self.summary = QLabel()
+        self.summary.setObjectName("findingsSummary")
+        self.rows = QWidget()
+        self.rows_layout = QVBoxLayout(self.rows)
+        self.rows_layout.setContentsMargins(0, 0, 0, 0)
+        self.rows_layout.setSpacing(2)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.rows)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 2, 0, 2)
+        layout.setSpacing(2)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.scroll)
+        self.show_findings([])
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings shown."""
+        return list(self._findings)
+
+    def show_findings(self, findings: Sequence[Finding]) -> None:
+        """Show ``findings`` (errors first); an empty list shows a short all-clear line."""
+        order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+        ordered = sorted(findings, key=lambda f: order.get(f.severity, 3))
+        same = [(f.code, f.message, f.field) for f in ordered] == [
+            (f.code, f.message, f.field) for f in self._findings
+        ]
+        if same and self._shown_once and self.rows_layout.count() == len(ordered):
+            self._findings = ordered  # same problems: keep the widgets (and keyboard focus) as they are
+            return
+        self._findings = ordered
+        self._shown_once = True
+        while self.rows_layout.count():
+            item = self.rows_layout.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.deleteLater()
+        for finding in ordered:
+            self.rows_layout.addWidget(self._row(finding))
+        errors = sum(1 for f in ordered if f.severity is Severity.ERROR)
+        if not ordered:
+            self.summary.setText("<span style='color: #2e8b3d'>✓</span> No findings for this example.")
+        else:
+            parts = [f"{len(ordered)} finding{'s' if len(ordered) != 1 else ''}"]
+            if errors:
+                parts.append(f"{errors} the platform would reject")
+            self.summary.setText("<b>" + ", ".join(parts) + "</b>")
+        self.scroll.setVisible(bool(ordered))
+        if ordered:
+            row_height = self.fontMetrics().height() + 14
+            self.scroll.setFixedHeight(row_height * min(VISIBLE_ROWS, len(ordered)) + 4)
+
+    def _row(self, finding: Finding) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        label, colour = _BADGE.get(finding.severity, ("Note", "#2e6fb8"))
+        badge = QLabel(label)
+        badge.setStyleSheet(
+            f"color: white; background: {colour}; border-radius: 3px; padding: 1px 5px; font-weight: bold;"
+        )
+        badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        where = f" <i>({finding.field})</i>" if finding.field else ""
+        text = QLabel(f"{_escape(finding.message)}{where} <span style='color: gray'>{finding.code}</span>")
+        text.setWordWrap(True)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        text.setToolTip(finding.describe())
+        layout.addWidget(badge, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(text, 1)
+        if finding.fix is not None:
+            button = QPushButton(finding.fix.label)
+            button.setObjectName("findingFix")
+            button.setToolTip(f"Fix it: {finding.fix.label} (undoable)")
+            button.clicked.connect(lambda _checked=False, finding=finding: self.fixRequested.emit(finding))
+            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        return row
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
