@@ -12,6 +12,7 @@ the user keeps editing (see :meth:`Document.snapshot`).
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -137,9 +138,14 @@ class Document:
                 raise UserError(str(error.args[0])) from None
         else:
             chosen = dialect
+        # Hash in parallel with the parse (hashlib releases the GIL): it identifies the journal's base.
+        digest: list[str] = []
+        hasher = threading.Thread(target=lambda: digest.append(hashlib.sha256(data).hexdigest()))
+        hasher.start()
         dataset = Dataset.from_bytes(data, chosen, file_path)
         document = cls(dataset, file_path, profile or profile_for())
-        document.source_digest = hashlib.sha256(data).hexdigest()
+        hasher.join()
+        document.source_digest = digest[0]
         document.source_size = len(data)
         document.detection = detection
         return document
