@@ -95,6 +95,8 @@ def upload_small(
     cancelled: CancelCheck,
 ) -> RemoteFile:
     """One ``POST /files`` streaming the file from disk."""
+    if cancelled():
+        raise Cancelled("The upload was cancelled.", "Nothing was sent.")
     total = path.stat().st_size
     reader = _ProgressReader(path, total, progress, cancelled)
     try:
