@@ -552,3 +552,38 @@ def test_conversion_round_trip_through_every_writable_dialect(tmp_path: Path) ->
             source.preferred,
             source.rejected,
         ), target.name
+
+
+def test_text_prompt_beside_whole_conversations_is_read_like_trl(tmp_path: Path) -> None:
+    """UltraFeedback-binarized shape: a text 'prompt' column next to chosen/rejected conversations."""
+    user = {"role": "user", "content": "Name a colour."}
+    value = {
+        "prompt": "Name a colour.",
+        "prompt_id": "abc",
+        "chosen": [user, {"role": "assistant", "content": "Blue."}],
+        "rejected": [user, {"role": "assistant", "content": "Seven."}],
+        "messages": [user, {"role": "assistant", "content": "Blue."}],
+        "score_chosen": 8.0,
+        "score_rejected": 2.0,
+    }
+    data = _jsonl(value, value)
+    detection = detect_dialect(data)
+    assert detection.dialect.name == "trl_messages" and detection.certain
+    dataset = _open(tmp_path, data)
+    record, issues = dataset.parse_entry(0)
+    assert record is not None and issues == []
+    assert record.context == [user]
+    assert record.preferred_text == "Blue." and record.rejected_text == "Seven."
+    assert record.extra["prompt"] == "Name a colour." and record.extra["score_chosen"] == 8.0
+    dataset.set_record(0, record.clone())
+    assert json.loads(dataset.to_bytes().splitlines()[0]) == value  # written back as conversations
+
+
+def test_hh_transcripts_with_a_prompt_column_are_hh(tmp_path: Path) -> None:
+    value = {
+        "prompt": "\n\nHuman: Hi",
+        "chosen": "\n\nHuman: Hi\n\nAssistant: Hello",
+        "rejected": "\n\nHuman: Hi\n\nAssistant: Go away",
+    }
+    detection = detect_dialect(_jsonl(value))
+    assert detection.dialect.name == "hh_rlhf" and detection.certain

@@ -238,6 +238,8 @@ class ShareGPT(Dialect):
         answers = (value["chosen"], value["rejected"])
         if not all(isinstance(answer, (dict, list)) for answer in answers):
             return 0.3
+        if any(isinstance(answer, list) and _holds_user_turn(answer) for answer in answers):
+            return 0.2  # answers that repeat the prompt are whole conversations (TRL), not rankings
         turns = [item for item in prompt if isinstance(item, dict)]
         score = 1.0 if any("from" in item for item in turns) or "conversations" in value else 0.85
         return max(0.0, score - 0.03 * sum(1 for key in value if key not in _RANKING_KNOWN))
@@ -342,6 +344,13 @@ class ShareGPT(Dialect):
                 )
             )
         return record, issues
+
+
+def _holds_user_turn(items: list[Any]) -> bool:
+    return any(
+        isinstance(item, dict) and (item.get("role") or item.get("from")) in ("user", "human")
+        for item in items
+    )
 
 
 def _other(prompt_key: str) -> str:

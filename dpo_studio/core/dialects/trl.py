@@ -49,6 +49,23 @@ def _is_messageish(value: Any) -> bool:
     return isinstance(value, dict) or (isinstance(value, list) and bool(value) and is_message_list(value))
 
 
+def _explicit_prompt(value: dict[str, Any]) -> bool:
+    """Whether ``prompt`` is the prompt, rather than a text beside whole conversations.
+
+    Like TRL's ``maybe_extract_prompt``: some datasets (e.g. UltraFeedback binarized) carry a text
+    ``prompt`` column next to ``chosen``/``rejected`` conversations that already hold it; then the
+    prompt is taken from the conversations and the column is kept as an ordinary field.
+    """
+    if "prompt" not in value:
+        return False
+    return not (
+        isinstance(value["prompt"], str)
+        and is_message_list(value.get("chosen"))
+        and is_message_list(value.get("rejected"))
+        and any(m.get("role") == "user" for m in value["chosen"])
+    )
+
+
 def _looks_like_transcript(text: str) -> bool:
     return "\n\nHuman:" in text and "\n\nAssistant:" in text
 
@@ -68,7 +85,7 @@ class _TRL(Dialect):
         objects = [value for value in values if isinstance(value, dict)]
         if not objects:
             return self
-        implicit = sum(1 for value in objects if "prompt" not in value) * 2 > len(objects)
+        implicit = sum(1 for value in objects if not _explicit_prompt(value)) * 2 > len(objects)
         single = sum(1 for value in objects if isinstance(value.get("chosen"), dict)) * 2 > len(objects)
         return type(self)(implicit_prompt=implicit, answer_objects=single)
 
@@ -78,9 +95,11 @@ class _TRL(Dialect):
             return record, [issue(codes.NOT_OBJECT, "The line is valid JSON but not an object {...}.")]
         issues: list[Issue] = []
         record.extra = extra_fields(value, _KNOWN)
-        if "prompt" in value:
+        if _explicit_prompt(value):
             _parse_explicit(value, record, issues)
         else:
+            if "prompt" in value:
+                record.extra["prompt"] = value["prompt"]  # redundant with the whole conversations
             _parse_implicit(value, record, issues)
         metadata = value.get("metadata")
         if isinstance(metadata, dict):
@@ -205,10 +224,12 @@ class TRLString(_TRL):
         chosen, rejected = value.get("chosen"), value.get("rejected")
         if not (isinstance(chosen, str) and isinstance(rejected, str)):
             return 0.0
-        if "prompt" in value:
+        if _looks_like_transcript(chosen):
+            score = 0.3  # HH-RLHF transcripts
+        elif "prompt" in value:
             score = 1.0 if isinstance(value["prompt"], str) else 0.4
         else:
-            score = 0.3 if _looks_like_transcript(chosen) else 0.85
+            score = 0.85
         return max(0.0, score - _foreign(value))
 
     def to_json(self, record: PreferenceRecord) -> dict[str, Any]:
@@ -275,7 +296,9 @@ class TRLMessages(_TRL):
         chosen, rejected = value.get("chosen"), value.get("rejected")
         if not (_is_messageish(chosen) and _is_messageish(rejected)):
             return 0.0
-        if "conversations" in value or "messages" in value:
+        if "prompt" in value and not _explicit_prompt(value):
+            score = 0.95  # whole conversations beside a text prompt column (UltraFeedback binarized)
+        elif "conversations" in value or "messages" in value:
             score = 0.3  # ShareGPT / LLaMA-Factory ranking records keep the prompt there
         elif "prompt" in value:
             score = 1.0 if is_message_list(value["prompt"]) else 0.5
