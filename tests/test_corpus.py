@@ -113,6 +113,9 @@ def test_explanations_name_what_is_wrong() -> None:
     assert "KTO" in explain("invalid/llamafactory-kto-en-demo-unpaired.jsonl")
     assert "SFT" in explain("invalid/msfoundry-stock-toolcall-sft.jsonl")
     assert "lists of chat messages" in explain("invalid/openpipe-client-bare-message-array.jsonl")
+    bare = Dataset.open(CORPUS / "invalid/openpipe-client-bare-message-array.jsonl")
+    _record, issues = bare.parse_entry(0)
+    assert "bare list of chat messages" in issues[0].message
     unknown = explain("invalid/minillm-preferred-other-keys.jsonl")
     assert "preferred" in unknown and "other" in unknown
 

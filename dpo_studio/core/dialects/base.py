@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, TypeGuard
 
+from dpo_studio.core.dialects import codes
 from dpo_studio.core.findings import Issue, Severity
 from dpo_studio.core.records import Message, PreferenceRecord, message_text
 
@@ -54,6 +55,20 @@ class Dialect(ABC):
 def issue(code: str, message: str, field: str = "", severity: Severity = Severity.ERROR) -> Issue:
     """Shorthand for a structural issue."""
     return Issue(code, severity, message, field)
+
+
+def not_object_issue(value: Any) -> Issue:
+    """The issue for a record that is valid JSON but not an object, saying what it is instead."""
+    if isinstance(value, list) and value and all(isinstance(item, dict) and "role" in item for item in value):
+        message = (
+            "The line is a bare list of chat messages (one conversation), not an example object with a "
+            "preferred and a rejected answer."
+        )
+    elif isinstance(value, list):
+        message = "The line is a JSON array, not an example object {...}."
+    else:
+        message = "The line is valid JSON but not an example object {...}."
+    return Issue(codes.NOT_OBJECT, Severity.ERROR, message)
 
 
 def key_score(value: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> float:

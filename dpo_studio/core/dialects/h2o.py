@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from dpo_studio.core.dialects import codes
-from dpo_studio.core.dialects.base import Dialect, extra_fields, issue, key_score, text_message
+from dpo_studio.core.dialects.base import (
+    Dialect,
+    extra_fields,
+    issue,
+    key_score,
+    not_object_issue,
+    text_message,
+)
 from dpo_studio.core.findings import Issue
 from dpo_studio.core.records import PreferenceRecord
 
@@ -33,7 +40,7 @@ class H2O(Dialect):
     def parse(self, value: Any) -> tuple[PreferenceRecord, list[Issue]]:
         record = PreferenceRecord()
         if not isinstance(value, dict):
-            return record, [issue(codes.NOT_OBJECT, "The line is valid JSON but not an object {...}.")]
+            return record, [not_object_issue(value)]
         issues: list[Issue] = []
         record.extra = extra_fields(value, _KNOWN)
         system = value.get("system")

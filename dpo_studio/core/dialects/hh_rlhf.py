@@ -11,7 +11,7 @@ import re
 from typing import Any, TypeGuard
 
 from dpo_studio.core.dialects import codes
-from dpo_studio.core.dialects.base import Dialect, extra_fields, issue, text_message
+from dpo_studio.core.dialects.base import Dialect, extra_fields, issue, not_object_issue, text_message
 from dpo_studio.core.dialects.prefix import implicit_message_split
 from dpo_studio.core.findings import Issue, Severity
 from dpo_studio.core.records import Message, PreferenceRecord
@@ -80,7 +80,7 @@ class HHRLHF(Dialect):
     def parse(self, value: Any) -> tuple[PreferenceRecord, list[Issue]]:
         record = PreferenceRecord()
         if not isinstance(value, dict):
-            return record, [issue(codes.NOT_OBJECT, "The line is valid JSON but not an object {...}.")]
+            return record, [not_object_issue(value)]
         issues: list[Issue] = []
         record.extra = extra_fields(value, _KNOWN)
         sides: list[list[Message]] = []

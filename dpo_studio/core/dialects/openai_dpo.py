@@ -23,6 +23,7 @@ from dpo_studio.core.dialects.base import (
     is_message_list,
     issue,
     key_score,
+    not_object_issue,
 )
 from dpo_studio.core.findings import Issue, Severity
 from dpo_studio.core.records import PreferenceRecord
@@ -48,7 +49,7 @@ class OpenAIDPO(Dialect):
         issues: list[Issue] = []
         record = PreferenceRecord()
         if not isinstance(value, dict):
-            return record, [issue(codes.NOT_OBJECT, "The line is valid JSON but not an object {...}.")]
+            return record, [not_object_issue(value)]
         record.extra = extra_fields(value, _KNOWN)
         raw_input = value.get("input")
         if not isinstance(raw_input, dict):

@@ -19,6 +19,7 @@ from dpo_studio.core.dialects.base import (
     is_message_list,
     issue,
     key_score,
+    not_object_issue,
 )
 from dpo_studio.core.findings import Issue, Severity
 from dpo_studio.core.records import TRAIN, VALIDATION, PreferenceRecord
@@ -46,7 +47,7 @@ class OpenPipe(Dialect):
     def parse(self, value: Any) -> tuple[PreferenceRecord, list[Issue]]:
         record = PreferenceRecord()
         if not isinstance(value, dict):
-            return record, [issue(codes.NOT_OBJECT, "The line is valid JSON but not an object {...}.")]
+            return record, [not_object_issue(value)]
         issues: list[Issue] = []
         record.extra = extra_fields(value, _KNOWN)
         messages = value.get("messages")

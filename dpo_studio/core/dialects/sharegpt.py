@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from dpo_studio.core.dialects import codes
-from dpo_studio.core.dialects.base import Dialect, extra_fields, issue, text_message
+from dpo_studio.core.dialects.base import Dialect, extra_fields, issue, not_object_issue, text_message
 from dpo_studio.core.dialects.prefix import implicit_message_split
 from dpo_studio.core.findings import Issue, Severity
 from dpo_studio.core.records import Message, PreferenceRecord
@@ -246,9 +246,7 @@ class ShareGPT(Dialect):
 
     def parse(self, value: Any) -> tuple[PreferenceRecord, list[Issue]]:
         if not isinstance(value, dict):
-            return PreferenceRecord(), [
-                issue(codes.NOT_OBJECT, "The line is valid JSON but not an object {...}.")
-            ]
+            return PreferenceRecord(), [not_object_issue(value)]
         if "chosen_messages" in value or "rejected_messages" in value:
             return self._parse_v1(value)
         return self._parse_ranking(value)

@@ -29,6 +29,7 @@ from dpo_studio.core.dialects.base import (
     is_plain_text,
     issue,
     joined_text,
+    not_object_issue,
     text_message,
 )
 from dpo_studio.core.dialects.prefix import implicit_message_split, implicit_text_split
@@ -92,7 +93,7 @@ class _TRL(Dialect):
     def parse(self, value: Any) -> tuple[PreferenceRecord, list[Issue]]:
         record = PreferenceRecord()
         if not isinstance(value, dict):
-            return record, [issue(codes.NOT_OBJECT, "The line is valid JSON but not an object {...}.")]
+            return record, [not_object_issue(value)]
         issues: list[Issue] = []
         record.extra = extra_fields(value, _KNOWN)
         if _explicit_prompt(value):
