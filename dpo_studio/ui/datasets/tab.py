@@ -1,0 +1,827 @@
+"""The Datasets tab: the examples table with its filter bar, the findings and statistics panels, and the
+bulk actions, split, import and export of the open dataset.
+
+Everything goes through the shared :class:`DocumentSession`: edits are undoable session calls, and the
+tab redraws from the session's signals. Slow work (indexing 100k rows, counting tokens, exporting) runs
+with the one task runner; the table is usable at once because rows are computed on demand meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dpo_studio.core.dataset import Entry
+from dpo_studio.core.dataset_index import DatasetIndex, RowFilter
+from dpo_studio.core.detect import Detection
+from dpo_studio.core.dialects import Dialect
+from dpo_studio.core.findings import Finding
+from dpo_studio.core.records import TRAIN, VALIDATION, PreferenceRecord
+from dpo_studio.ui.datasets import bulk
+from dpo_studio.ui.datasets.filter_bar import FilterBar
+from dpo_studio.ui.datasets.findings_model import rule_title
+from dpo_studio.ui.datasets.findings_panel import FindingsPanel
+from dpo_studio.ui.datasets.table_model import DatasetTableModel
+from dpo_studio.ui.datasets.wording import plural
+from dpo_studio.ui.errors import present_error
+from dpo_studio.ui.session import DocumentSession
+from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
+
+#: Milliseconds to wait after findings change before redrawing the findings panel (typing in the editor).
+FINDINGS_DELAY_MS = 250
+#: Up to this many rows, tokens and statistics are recounted automatically after every edit.
+AUTO_STATS_LIMIT = 20_000
+FILE_FILTER = "Preference data (*.jsonl *.json *.jsonl.txt);;All files (*)"
+
+
+def _token_counter(model: str) -> Callable[[PreferenceRecord], int]:
+    from dpo_studio.core.tokens import count_record_tokens
+
+    return lambda record: count_record_tokens(record, model)
+
+
+class DatasetsTab(QWidget):
+    """Table of examples, filters, findings, statistics and bulk actions for the session's document."""
+
+    #: The user asked to edit this entry (double click, Enter, a finding): the window shows the editor.
+    openInEditor = Signal(int)
+    #: The row index finished building (tests and the benchmark wait for it).
+    indexReady = Signal()
+    #: Token counts and statistics were refreshed.
+    statsReady = Signal()
+    #: An export finished: the files written.
+    exported = Signal(list)
+
+    def __init__(self, session: DocumentSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("datasetsTab")
+        self.session = session
+        self.index: DatasetIndex | None = None
+        self._build_task: TaskHandle | None = None
+        self._stats_task: TaskHandle | None = None
+        self._stats_stale = False
+        self._token_cache: dict[int, tuple[Entry, Any]] = {}
+        self._following_current = False
+        #: Replaces the modal format question (tests, scripted use): ``(path, detection) -> Dialect | None``.
+        self.dialect_chooser: Callable[[Path, Detection], Dialect | None] | None = None
+        self.dialect_dialog: Any = None
+        self.split_dialog: Any = None
+        self.export_dialog: Any = None
+
+        self.filter_bar = FilterBar(self)
+        self.model = DatasetTableModel(self)
+        self.table = self._make_table()
+        self.findings_panel = FindingsPanel(self)
+        from dpo_studio.ui.datasets.stats_panel import StatsPanel
+
+        self.stats_panel = StatsPanel(self)
+        self.side = QTabWidget(self)
+        self.side.setDocumentMode(True)
+        self.side.addTab(self.findings_panel, "Findings")
+        self.side.addTab(self.stats_panel, "Statistics")
+
+        self.count_label = QLabel(self)
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(self.fontMetrics().averageCharWidth() * 22)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.progress_label = QLabel(self)
+        self.checking_label = QLabel(self)
+
+        self._actions = self._make_actions()
+        toolbar = self._make_action_bar()
+        self.table_stack = QStackedWidget(self)
+        self.table_stack.addWidget(self.table)
+        self.table_stack.addWidget(self._make_no_rows_page())
+
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.filter_bar)
+        left_layout.addLayout(toolbar)
+        left_layout.addWidget(self.table_stack, 1)
+        status = QHBoxLayout()
+        status.addWidget(self.count_label)
+        status.addStretch(1)
+        status.addWidget(self.checking_label)
+        status.addWidget(self.progress_label)
+        status.addWidget(self.progress)
+        left_layout.addLayout(status)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        width = self.fontMetrics().averageCharWidth()
+        self.splitter.setSizes([width * 120, width * 45])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter)
+
+        self._findings_timer = QTimer(self)
+        self._findings_timer.setSingleShot(True)
+        self._findings_timer.setInterval(FINDINGS_DELAY_MS)
+        self._findings_timer.timeout.connect(self.refresh_findings)
+
+        self.filter_bar.filterChanged.connect(self._apply_filter)
+        self.findings_panel.findingActivated.connect(self.open_entry)
+        self.findings_panel.fixRequested.connect(lambda finding: self.apply_fixes([finding], "Fix"))
+        self.findings_panel.fixAllRequested.connect(lambda findings: self.apply_fixes(findings, "Fix all"))
+        self.findings_panel.filterRequested.connect(
+            lambda code: self.filter_bar.select(self.filter_bar.finding, code)
+        )
+        self.stats_panel.refreshRequested.connect(self.refresh_stats)
+        session.documentReplaced.connect(self._document_replaced)
+        session.entriesChanged.connect(self._entries_changed)
+        session.entriesInserted.connect(self._entries_inserted)
+        session.entriesRemoved.connect(self._entries_removed)
+        session.currentChanged.connect(self._current_changed)
+        session.findingsChanged.connect(self._findings_timer.start)
+        session.validatingChanged.connect(self._validating_changed)
+        self.model.modelReset.connect(self._update_counts)
+        self.model.rowsInserted.connect(self._update_counts)
+        self.model.rowsRemoved.connect(self._update_counts)
+        self._document_replaced()
+        self._selection_changed()
+
+    # -- construction ------------------------------------------------------------------------------
+
+    def _make_table(self) -> QTableView:
+        table = QTableView(self)
+        table.setObjectName("examplesTable")
+        table.setAccessibleName("Examples")
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setSortingEnabled(True)
+        table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        table.setWordWrap(False)
+        table.setAlternatingRowColors(True)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        table.customContextMenuRequested.connect(self._context_menu)
+        vertical = table.verticalHeader()
+        vertical.hide()
+        # Fixed row heights: the view never asks 100k rows for their size.
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(table.fontMetrics().height() + 8)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        width = table.fontMetrics().averageCharWidth()
+        for column, chars in enumerate((7, 34, 30, 30, 8, 16, 10, 10)):
+            table.setColumnWidth(column, width * chars)
+        table.doubleClicked.connect(lambda index: self.open_entry(self.model.entry_at(index.row())))
+        table.activated.connect(lambda index: self.open_entry(self.model.entry_at(index.row())))
+        table.selectionModel().currentRowChanged.connect(self._row_changed)
+        table.selectionModel().selectionChanged.connect(self._selection_changed)
+        return table
+
+    def _make_no_rows_page(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        self.no_rows_label = QLabel(page)
+        self.no_rows_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_rows_label.setWordWrap(True)
+        layout.addWidget(self.no_rows_label)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.clear_filter_button = QPushButton("Show all examples", page)
+        self.clear_filter_button.clicked.connect(self.filter_bar.clear)
+        self.import_button = QPushButton("Import files…", page)
+        self.import_button.clicked.connect(lambda: self.import_files(None))
+        buttons.addWidget(self.clear_filter_button)
+        buttons.addWidget(self.import_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        layout.addStretch(2)
+        return page
+
+    def _action(self, text: str, slot: Callable[[], object], shortcut: str = "", tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        if tip:
+            action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.table.addAction(action)
+        return action
+
+    def _make_actions(self) -> dict[str, QAction]:
+        actions = {
+            "delete": self._action("Delete", self.delete_selected, "Del", "Delete the selected examples"),
+            "duplicate": self._action(
+                "Duplicate", self.duplicate_selected, "Ctrl+D", "Add a copy of each selected example"
+            ),
+            "swap": self._action(
+                "Swap answers", self.swap_selected, "Ctrl+Shift+S", "Exchange preferred and rejected answers"
+            ),
+            "tag": self._action("Tag…", self.ask_tag, "Ctrl+T", "Add a tag to the selected examples"),
+            "train": self._action("Training", lambda: self.set_split_selected(TRAIN)),
+            "validation": self._action("Validation", lambda: self.set_split_selected(VALIDATION)),
+            "no_split": self._action("No split", lambda: self.set_split_selected(None)),
+            "edit": self._action("Open in editor", self._edit_current, "", "Edit the current example"),
+        }
+        self.split_menu = QMenu("Set split", self)
+        for key in ("train", "validation", "no_split"):
+            self.split_menu.addAction(actions[key])
+        return actions
+
+    def _make_action_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        for key in ("delete", "duplicate", "swap", "tag"):
+            button = QToolButton(self)
+            button.setDefaultAction(self._actions[key])
+            bar.addWidget(button)
+        split_button = QToolButton(self)
+        split_button.setText("Set split")
+        split_button.setToolTip("Put the selected examples in the training or validation set")
+        split_button.setMenu(self.split_menu)
+        split_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.split_button = split_button
+        bar.addWidget(split_button)
+        bar.addStretch(1)
+        self.split_dialog_button = QPushButton("Split dataset…", self)
+        self.split_dialog_button.setToolTip(
+            "Assign training and validation examples by ratio, grouped by prompt"
+        )
+        self.split_dialog_button.clicked.connect(self.show_split_dialog)
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setToolTip("Write the dataset as OpenAI/Azure DPO, OpenPipe or TRL JSONL")
+        self.export_button.clicked.connect(self.export_dataset)
+        bar.addWidget(self.split_dialog_button)
+        bar.addWidget(self.export_button)
+        return bar
+
+    # -- hooks for the main window -----------------------------------------------------------------
+
+    def focus_find(self) -> None:
+        """Edit ▸ Find: put the cursor in the search field."""
+        self.filter_bar.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_bar.text.selectAll()
+
+    def import_files(self, paths: Sequence[Path] | None = None) -> TaskHandle | None:
+        """File ▸ Import: append the examples of other files to this dataset (one undo step)."""
+        if paths is None:
+            names, _filter = QFileDialog.getOpenFileNames(self, "Import preference data", "", FILE_FILTER)
+            paths = [Path(name) for name in names]
+        if not paths:
+            return None
+        from dpo_studio.ui.datasets.importing import import_files
+
+        return import_files(self, [Path(path) for path in paths])
+
+    def export_dataset(self) -> Any:
+        """File ▸ Export: the export dialog (non-blocking; returns it)."""
+        from dpo_studio.ui.datasets.export_dialog import ExportDialog
+
+        self.export_dialog = ExportDialog(self.session.document, self)
+        self.export_dialog.exportRequested.connect(self._run_export)
+        self.export_dialog.open()
+        return self.export_dialog
+
+    def choose_dialect(self, path: Path, detection: Detection) -> Dialect | None:
+        """Asked by the window when detection is unsure: a preview and a choice (modal)."""
+        from dpo_studio.ui.datasets.dialect_dialog import DialectDialog
+
+        self.dialect_dialog = DialectDialog(path, detection, self)
+        try:
+            if self.dialect_dialog.exec() == DialectDialog.DialogCode.Accepted:
+                chosen: Dialect = self.dialect_dialog.chosen()
+                return chosen
+            return None
+        finally:
+            self.dialect_dialog.deleteLater()
+            self.dialect_dialog = None
+
+    # -- the document ------------------------------------------------------------------------------
+
+    def _document_replaced(self) -> None:
+        document = self.session.document
+        if self._build_task is not None:
+            self._build_task.cancel()
+            self._build_task = None
+        if self._stats_task is not None:
+            self._stats_task.cancel()
+            self._stats_task = None
+        self._token_cache = {}
+        index = DatasetIndex(document.dataset)
+        index.token_counter = _token_counter(document.profile.model)
+        self.index = index
+        self.model.set_index(index)
+        self.findings_panel.set_findings([], checking=True)
+        self.stats_panel.clear()
+        self._update_counts()
+        if index.pending:
+            self._start_build()
+        else:
+            self.indexReady.emit()
+            self.refresh_stats()
+
+    def _start_build(self) -> None:
+        document = self.session.document
+        snapshot = list(document.entries)
+        built = DatasetIndex(document.dataset, snapshot)
+
+        def work(ctx: TaskContext) -> DatasetIndex:
+            built.fill(
+                snapshot,
+                progress=lambda done, total: ctx.progress(done, total, "indexing"),
+                cancelled=lambda: ctx.cancelled,
+            )
+            return built
+
+        def done(result: DatasetIndex) -> None:
+            self._build_task = None
+            self._hide_progress()
+            if document is not self.session.document:
+                return
+            live = result.realigned(snapshot)
+            live.token_counter = self.index.token_counter if self.index is not None else None
+            if self.index is not None:
+                live.finding_count = self.index.finding_count
+                live.worst = self.index.worst
+                live.codes = self.index.codes
+                # Rows computed on demand while the build ran keep their token counts.
+                for i, tokens in enumerate(self.index.tokens):
+                    if tokens >= 0 and live.prompt[i] is not None and live.tokens[i] < 0:
+                        live.tokens[i] = tokens
+            live.ensure_all()
+            self._swap_index(live)
+            self.indexReady.emit()
+            self.refresh_stats()
+
+        self._show_progress("Indexing examples")
+        self._build_task = task_runner().run(
+            work,
+            on_done=done,
+            on_progress=self._progressed,
+            on_cancelled=self._hide_progress,
+            description=f"Indexing {document.title}",
+        )
+
+    def _swap_index(self, index: DatasetIndex) -> None:
+        selected = self.selected_entries()
+        current = self._current_entry()
+        self.index = index
+        self.model.set_index(index)
+        self._refresh_choices()
+        self._restore_selection(selected, current)
+
+    @property
+    def building(self) -> bool:
+        """Whether the first full index build is still running."""
+        return self._build_task is not None
+
+    # -- session signals ---------------------------------------------------------------------------
+
+    def _entries_changed(self, entries: list[int]) -> None:
+        index = self.index
+        if index is None:
+            return
+        index.mark_changed(entries)
+        document = self.session.document
+        for entry in entries:
+            index.set_row_findings(entry, document.findings_for(entry))
+            index.ensure(entry)
+        self.model.entries_changed(entries)
+        self._refresh_choices()
+        self._stats_changed()
+
+    def _entries_inserted(self, first: int, count: int) -> None:
+        if self.index is None:
+            return
+        self.index.insert_pending(first, count)
+        for entry in range(first, first + count):
+            self.index.ensure(entry)
+        self.model.entries_inserted(first, count)
+        self._stats_changed()
+
+    def _entries_removed(self, entries: list[int]) -> None:
+        if self.index is None:
+            return
+        self.index.remove(entries)
+        self.model.entries_removed(entries)
+        self._stats_changed()
+
+    def _current_changed(self, entry: int) -> None:
+        if self._following_current:
+            return
+        row = self.model.row_of(entry) if entry >= 0 else -1
+        if row < 0:
+            return
+        current = self.table.currentIndex()
+        if current.isValid() and current.row() == row:
+            return
+        self._following_current = True
+        try:
+            self.table.setCurrentIndex(self.model.index(row, max(current.column(), 0)))
+            self.table.scrollTo(self.model.index(row, 0))
+        finally:
+            self._following_current = False
+
+    def _validating_changed(self, running: bool) -> None:
+        self.checking_label.setText("Checking…" if running else "")
+        if not running:
+            self._findings_timer.start()
+
+    # -- findings ----------------------------------------------------------------------------------
+
+    def refresh_findings(self) -> None:
+        """Redraw the findings panel and the table's findings column from the document's findings."""
+        document = self.session.document
+        index = self.index
+        if document.report is None:
+            self.findings_panel.set_findings([], checking=True)
+            return
+        findings = document.findings()
+        by_entry: dict[int, list[Finding]] = {}
+        for finding in findings:
+            if finding.entry is not None:
+                by_entry.setdefault(finding.entry, []).append(finding)
+        if index is not None and len(index) == len(document):
+            index.set_findings(by_entry)
+            self.model.all_changed()
+            if self.model.row_filter.finding:
+                self.model.refresh()
+        self.findings_panel.set_findings(findings, checking=not document.findings_current)
+        self.stats_panel.set_findings(findings)
+        self._refresh_choices()
+
+    def apply_fixes(self, findings: Sequence[Finding], text: str) -> int:
+        """Apply the mechanical fixes of ``findings`` as one undo step; returns how many examples changed."""
+        records = bulk.fixed_records(self.session.document, findings)
+        if records:
+            label = findings[0].fix.label if findings and findings[0].fix is not None else "fix"
+            self.session.edit_records(records, f"{text}: {label} ({plural(len(records), 'example')})")
+        self.say(f"Fixed {plural(len(records), 'example')}." if records else "Nothing left to fix.")
+        return len(records)
+
+    # -- selection ---------------------------------------------------------------------------------
+
+    def selected_entries(self) -> list[int]:
+        """Entry indices of the selected rows, ascending."""
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        return sorted(self.model.entry_at(row) for row in rows if 0 <= row < self.model.rowCount())
+
+    def select_entries(self, entries: Sequence[int]) -> None:
+        """Select the rows of these entries (those visible under the filter)."""
+        self._restore_selection(list(entries), entries[0] if entries else -1)
+
+    def _current_entry(self) -> int:
+        current = self.table.currentIndex()
+        return self.model.entry_at(current.row()) if current.isValid() else -1
+
+    def _restore_selection(self, entries: Sequence[int], current: int) -> None:
+        model = self.model
+        selection = QItemSelection()
+        last = model.columnCount() - 1
+        for entry in entries:
+            row = model.row_of(entry)
+            if row >= 0:
+                selection.select(model.index(row, 0), model.index(row, last))
+        selector = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        selector.select(selection, flags)
+        row = model.row_of(current) if current >= 0 else -1
+        if row >= 0:
+            self._following_current = True
+            try:
+                selector.setCurrentIndex(model.index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+                self.table.scrollTo(model.index(row, 0))
+            finally:
+                self._following_current = False
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._following_current or not current.isValid():
+            return
+        self._following_current = True
+        try:
+            self.session.set_current(self.model.entry_at(current.row()))
+        finally:
+            self._following_current = False
+
+    def _selection_changed(self, *_args: object) -> None:
+        count = len(self.table.selectionModel().selectedRows())
+        for key in ("delete", "duplicate", "swap", "tag", "train", "validation", "no_split"):
+            self._actions[key].setEnabled(count > 0)
+        self.split_button.setEnabled(count > 0)
+        self._update_counts()
+
+    def open_entry(self, entry: int) -> None:
+        """Select ``entry`` and ask the window to show it in the editor."""
+        if not 0 <= entry < len(self.session.document):
+            return
+        if self.model.row_of(entry) < 0:
+            # Filtered out: show everything so the example is visible in the table when the user returns.
+            self.filter_bar.clear()
+        self.select_entries([entry])
+        self.session.set_current(entry)
+        self.openInEditor.emit(entry)
+        window = self.window()
+        editor = getattr(window, "editor", None)
+        show_tab = getattr(window, "show_tab", None)
+        if editor is not None and callable(show_tab):
+            show_tab(editor)
+
+    def _edit_current(self) -> None:
+        entry = self._current_entry()
+        if entry >= 0:
+            self.open_entry(entry)
+
+    def _context_menu(self, position: Any) -> None:
+        menu = QMenu(self)
+        menu.addAction(self._actions["edit"])
+        menu.addSeparator()
+        for key in ("duplicate", "swap", "tag"):
+            menu.addAction(self._actions[key])
+        menu.addMenu(self.split_menu)
+        menu.addSeparator()
+        menu.addAction(self._actions["delete"])
+        menu.popup(self.table.viewport().mapToGlobal(position))
+
+    # -- bulk actions ------------------------------------------------------------------------------
+
+    def delete_selected(self) -> None:
+        """Delete the selected examples (one undo step)."""
+        entries = self.selected_entries()
+        if entries:
+            self.session.remove_entries(entries, f"Delete {plural(len(entries), 'example')}")
+
+    def duplicate_selected(self) -> None:
+        """Insert a copy of the selected examples after the last selected one (one undo step)."""
+        entries = self.selected_entries()
+        copies = bulk.duplicates_of(self.session.document, entries)
+        if copies:
+            at = entries[-1] + 1
+            self.session.insert_records(at, copies, f"Duplicate {plural(len(copies), 'example')}")
+            self.select_entries(list(range(at, at + len(copies))))
+
+    def swap_selected(self) -> None:
+        """Exchange preferred and rejected answers of the selected examples (one undo step)."""
+        self._edit_selected(bulk.swapped, "Swap answers of")
+
+    def set_split_selected(self, split: str | None) -> None:
+        """Put the selected examples in ``split`` (``None``: no split)."""
+        name = {TRAIN: "training", VALIDATION: "validation"}.get(split or "", "no split")
+        self._edit_selected(bulk.with_split(split), f"Set split to {name} for")
+
+    def tag_selected(self, tag: str) -> None:
+        """Add ``tag`` to the selected examples."""
+        tag = tag.strip()
+        if tag:
+            self._edit_selected(bulk.with_tag(tag), f"Tag '{tag}' on")
+
+    def untag_selected(self, tag: str) -> None:
+        """Remove ``tag`` from the selected examples."""
+        self._edit_selected(bulk.without_tag(tag), f"Remove tag '{tag}' from")
+
+    def ask_tag(self) -> None:
+        """Ask for a tag name (offering the tags in use) and add it to the selection."""
+        tags = self.index.all_tags() if self.index is not None else []
+        tag, ok = QInputDialog.getItem(
+            self, "Tag examples", "Tag to add to the selected examples:", tags, 0, True
+        )
+        if ok and tag.strip():
+            self.tag_selected(tag)
+
+    def _edit_selected(self, change: bulk.RecordChange, text: str) -> None:
+        entries = self.selected_entries()
+        records = bulk.changed_records(self.session.document, entries, change)
+        if records:
+            self.session.edit_records(records, f"{text} {plural(len(records), 'example')}")
+            self.select_entries(entries)
+
+    # -- split and export --------------------------------------------------------------------------
+
+    def show_split_dialog(self) -> Any:
+        """The split dialog (non-blocking; returns it)."""
+        from dpo_studio.ui.datasets.split_dialog import SplitDialog
+
+        self.split_dialog = SplitDialog(self)
+        self.split_dialog.splitRequested.connect(self.split_dataset)
+        self.split_dialog.open()
+        return self.split_dialog
+
+    def split_dataset(self, ratio: float, seed: int, keep_existing: bool) -> int:
+        """Assign training/validation to every record (grouped by prompt); one undo step. Returns changes."""
+        from dpo_studio.core.split import split_records
+
+        document = self.session.document
+        records = {entry: record for entry in document.record_indices() if (record := document.record(entry))}
+        splits = split_records(list(records.values()), ratio, seed, keep_existing=keep_existing)
+        changed = bulk.split_assignments(records, splits)
+        validation = sum(1 for split in splits if split == VALIDATION)
+        if changed:
+            self.session.edit_records(
+                changed, f"Split {ratio:.0%} for validation (seed {seed}): {plural(len(changed), 'example')}"
+            )
+        self.say(
+            f"{plural(len(splits) - validation, 'training example')}, "
+            f"{plural(validation, 'validation example')}; {plural(len(changed), 'example')} changed."
+        )
+        return len(changed)
+
+    def _run_export(self, plan: Any) -> TaskHandle:
+        from dpo_studio.ui.datasets.exporting import write_export
+
+        snapshot = self.session.document.snapshot()
+
+        def work(ctx: TaskContext) -> list[Path]:
+            ctx.progress(0, 0, "writing")
+            return write_export(snapshot, plan)
+
+        def done(paths: list[Path]) -> None:
+            names = ", ".join(path.name for path in paths)
+            self.say(f"Exported {names}.")
+            self.exported.emit(paths)
+
+        def failed(error: BaseException) -> None:
+            present_error(self, error, "Exporting")
+
+        return task_runner().run(work, on_done=done, on_error=failed, description="Exporting")
+
+    # -- statistics --------------------------------------------------------------------------------
+
+    def _stats_changed(self) -> None:
+        index = self.index
+        if index is not None and len(index.rows()) <= AUTO_STATS_LIMIT and not self.building:
+            QTimer.singleShot(0, self._refresh_stats_later)
+        else:
+            self._stats_stale = True
+            self.stats_panel.set_stale(True)
+
+    def _refresh_stats_later(self) -> None:
+        if self._stats_task is None:
+            self.refresh_stats()
+        else:
+            self._stats_stale = True
+
+    def refresh_stats(self) -> TaskHandle | None:
+        """Count tokens (reusing the counts of unchanged records) and recompute the statistics."""
+        from dpo_studio.ui.datasets.statistics import compute_statistics
+
+        if self._stats_task is not None:
+            self._stats_stale = True
+            return self._stats_task
+        document = self.session.document
+        index = self.index
+        if index is None:
+            return None
+        self._stats_stale = False
+        self.stats_panel.set_stale(False)
+        snapshot = document.snapshot()
+        cache = dict(self._token_cache)
+        model = document.profile.model
+        findings = self.findings_panel.model.groups
+
+        def work(ctx: TaskContext) -> Any:
+            return compute_statistics(
+                snapshot,
+                model,
+                cache,
+                duplicate_findings=sum(len(g.findings) for g in findings if g.code == "DPO130"),
+                progress=lambda done, total: ctx.progress(done, total, "counting tokens"),
+                cancelled=lambda: ctx.cancelled,
+            )
+
+        def done(result: Any) -> None:
+            self._stats_task = None
+            self._hide_progress()
+            if document is not self.session.document:
+                return
+            self._token_cache = result.cache
+            if self.index is not None:
+                updated = self.index.adopt_tokens(snapshot.entries, result.longest)
+                if updated:
+                    self.model.all_changed()
+            self.stats_panel.show_statistics(result, model)
+            self.statsReady.emit()
+            if self._stats_stale:
+                QTimer.singleShot(0, self.refresh_stats)
+
+        def failed(error: BaseException) -> None:
+            self._stats_task = None
+            self._hide_progress()
+            present_error(self, error, "Counting tokens")
+
+        def cancelled() -> None:
+            self._stats_task = None
+            self._hide_progress()
+
+        self._show_progress("Counting tokens")
+        self._stats_task = task_runner().run(
+            work,
+            on_done=done,
+            on_error=failed,
+            on_progress=self._progressed,
+            on_cancelled=cancelled,
+            description="Counting tokens",
+        )
+        return self._stats_task
+
+    # -- filter and counts -------------------------------------------------------------------------
+
+    def _apply_filter(self, query: RowFilter) -> None:
+        selected = self.selected_entries()
+        current = self._current_entry()
+        if self.index is not None and not self.building:
+            self.index.ensure_all()
+        self.model.set_filter(query)
+        self._restore_selection(selected, current)
+
+    def apply_filter(self, query: RowFilter) -> None:
+        """Filter the table (as the filter bar does)."""
+        self._apply_filter(query)
+
+    def _refresh_choices(self) -> None:
+        index = self.index
+        if index is None:
+            return
+        codes = index.all_codes()
+        self.filter_bar.set_choices(codes, index.all_tags(), {code: rule_title(code) for code in codes})
+
+    def _update_counts(self, *_args: object) -> None:
+        shown = self.model.rowCount()
+        total = self.model.total_rows
+        selected = len(self.table.selectionModel().selectedRows()) if self.table.selectionModel() else 0
+        if self.model.row_filter.active:
+            text = f"{shown:,} of {plural(total, 'example')} match"
+        else:
+            text = plural(total, "example")
+        if selected:
+            text += f" · {selected:,} selected"
+        if self.building:
+            text += " · filters cover the rows indexed so far"
+        self.count_label.setText(text)
+        if shown == 0:
+            if self.model.row_filter.active:
+                self.no_rows_label.setText("No examples match the filter.")
+                self.clear_filter_button.show()
+                self.import_button.hide()
+            else:
+                self.no_rows_label.setText(
+                    "This dataset has no examples yet.\n"
+                    "Add one in the Editor, or import examples from other files (any supported format)."
+                )
+                self.clear_filter_button.hide()
+                self.import_button.show()
+            self.table_stack.setCurrentIndex(1)
+        else:
+            self.table_stack.setCurrentIndex(0)
+
+    # -- progress ----------------------------------------------------------------------------------
+
+    def _show_progress(self, text: str) -> None:
+        self.progress_label.setText(text + "…")
+        self.progress.setRange(0, 0)
+        self.progress.show()
+
+    def _progressed(self, done: int, total: int, _text: str) -> None:
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+        self._update_counts()
+
+    def _hide_progress(self) -> None:
+        if self._build_task is None and self._stats_task is None:
+            self.progress.hide()
+            self.progress_label.setText("")
+        self._update_counts()
+
+    def say(self, text: str) -> None:
+        """A short message in the window's status bar and under the table."""
+        window = self.window()
+        status = getattr(window, "statusBar", None)
+        if callable(status) and window is not self:
+            status().showMessage(text, 6000)
+        self.progress_label.setText(text)
+        QTimer.singleShot(
+            6000, lambda: self.progress_label.setText("") if not self.progress.isVisible() else None
+        )
