@@ -260,7 +260,7 @@ def estimate_cost(
         low = tokens_low * resolved * price.per_million / 1_000_000
         high = tokens_high * resolved * price.per_million / 1_000_000
         if price.confidence:
-            notes.append(f"Price: {price.confidence} (source: {price.source}).")
+            notes.append(f"Price confidence: {price.confidence}.")
     elif price is not None:
         notes.append(
             f"No price is known for this tier ({price.confidence or 'unknown'}); add one to prices.json."

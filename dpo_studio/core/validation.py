@@ -699,11 +699,6 @@ def _strip_answer_fix(side: str) -> Callable[[PreferenceRecord], PreferenceRecor
 # -- whole dataset ---------------------------------------------------------------------------------------
 
 
-def _prompt_key(record: PreferenceRecord) -> bytes:
-    """Exact identity of a prompt (messages and tools), for overlap checks."""
-    return orjson.dumps([record.context, record.tools], option=orjson.OPT_SORT_KEYS)
-
-
 def _example_key(record: PreferenceRecord) -> bytes:
     """Exact identity of an example's training content (metadata and notes left out)."""
     return orjson.dumps([record.context, record.tools, record.preferred, record.rejected])
@@ -788,7 +783,7 @@ def validate_dataset(
                     )
                 )
             if other_prompts and record.context:
-                other = other_prompts.get(_prompt_key(record))
+                other = other_prompts.get(record.prompt_key())
                 if other is not None:
                     findings.append(
                         Finding(
@@ -811,13 +806,13 @@ def validate_dataset(
     return report
 
 
-def _prompts_of(dataset: Any) -> dict[bytes, int]:
+def _prompts_of(dataset: Any) -> dict[str, int]:
     """Prompt key -> line of its first example in ``dataset``."""
-    prompts: dict[bytes, int] = {}
+    prompts: dict[str, int] = {}
     for index in dataset.record_indices():
         record, _issues = dataset.parse_entry(index)
         if record is not None and record.context:
-            prompts.setdefault(_prompt_key(record), dataset.entries[index].line or index + 1)
+            prompts.setdefault(record.prompt_key(), dataset.entries[index].line or index + 1)
     return prompts
 
 
