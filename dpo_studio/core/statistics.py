@@ -16,7 +16,6 @@ from dpo_studio.core.quality import quality_report
 from dpo_studio.core.records import VALIDATION
 from dpo_studio.core.tokens import count_dataset_tokens, encoding_name_for, example_token_limit
 
-
 _PROVIDERS = {"openai": "OpenAI", "azure": "Azure OpenAI", "foundry": "Microsoft Foundry"}
 
 
@@ -144,7 +143,8 @@ def format_statistics(data: dict[str, Any]) -> str:
         f"  prompts {tokens['prompt']:,}, preferred {tokens['preferred']:,}, rejected {tokens['rejected']:,}",
         f"  billed per epoch: {tokens['billed_per_epoch_low']:,} to {tokens['billed_per_epoch_high']:,}",
         "",
-        f"Cost on {_PROVIDERS.get(cost['provider'], cost['provider'])} ({cost['tier']} tier): {cost['summary']}",
+        f"Cost on {_PROVIDERS.get(cost['provider'], cost['provider'])} ({cost['tier']} tier): "
+        f"{cost['summary']}",
     ]
     if cost["price_source"]:
         lines.append(f"  price source: {cost['price_source']}")
