@@ -7,12 +7,12 @@ or new examples are counted again.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from dpo_studio.core.dataset import Dataset, Entry, EntryKind
-from dpo_studio.core.records import VALIDATION, message_text
+from dpo_studio.core.quality import QualityReport, quality_report
+from dpo_studio.core.records import VALIDATION, PreferenceRecord
 from dpo_studio.core.tokens import RecordTokens, example_token_limit, record_tokens
 
 TokenCache = Mapping[int, tuple[Entry, RecordTokens]]
@@ -40,22 +40,11 @@ class DatasetStatistics:
     prompt_tokens: int = 0
     preferred_tokens: int = 0
     rejected_tokens: int = 0
-    #: Pairs whose preferred answer has more / fewer tokens than the rejected one.
-    preferred_longer: int = 0
-    preferred_shorter: int = 0
-    #: Examples that repeat an earlier one exactly (same prompt and answers).
-    duplicates: int = 0
-    #: Examples whose prompt appears in more than one example.
-    repeated_prompts: int = 0
-    #: DPO130 findings of the last check (the validator's duplicate rule), for comparison.
+    #: Length bias, duplicate prompts, identical/empty answers, contradictions (``core.quality``).
+    quality: QualityReport = field(default_factory=QualityReport)
+    #: DPO130 findings of the last check (the validator's duplicate-example rule).
     duplicate_findings: int = 0
     cache: dict[int, tuple[Entry, RecordTokens]] = field(default_factory=dict)
-
-    @property
-    def length_bias(self) -> float | None:
-        """Share of pairs where the preferred answer is longer (0.5 = no bias); ``None`` without pairs."""
-        decided = self.preferred_longer + self.preferred_shorter
-        return self.preferred_longer / decided if decided else None
 
     @property
     def mean_preferred(self) -> float:
@@ -79,14 +68,30 @@ def compute_statistics(
 ) -> DatasetStatistics:
     """Statistics of ``snapshot`` (a ``Document.snapshot()``), reusing ``cache`` for unchanged entries."""
     stats = DatasetStatistics(duplicate_findings=duplicate_findings, token_limit=example_token_limit(model))
-    seen_examples: set[bytes] = set()
-    prompt_counts: dict[bytes, int] = {}
+    stats.quality = quality_report(_counted_records(snapshot, model, cache, stats, progress, cancelled))
+    if progress is not None:
+        progress(len(snapshot.entries), len(snapshot.entries))
+    return stats
+
+
+def _counted_records(
+    snapshot: Dataset,
+    model: str,
+    cache: TokenCache,
+    stats: DatasetStatistics,
+    progress: Callable[[int, int], None] | None,
+    cancelled: Callable[[], bool] | None,
+) -> Iterator[tuple[int, PreferenceRecord]]:
+    """Yield every record for the quality checks while counting tokens and splits into ``stats``.
+
+    A generator, so 100k parsed records are never held in memory at once.
+    """
     total = len(snapshot.entries)
     limit = stats.token_limit
     for index, entry in enumerate(snapshot.entries):
         if index % 1000 == 0:
             if cancelled is not None and cancelled():
-                return stats
+                return
             if progress is not None:
                 progress(index, total)
         if entry.kind is EntryKind.BLANK:
@@ -111,10 +116,6 @@ def compute_statistics(
         stats.prompt_tokens += tokens.prompt
         stats.preferred_tokens += tokens.preferred
         stats.rejected_tokens += tokens.rejected
-        if tokens.preferred > tokens.rejected:
-            stats.preferred_longer += 1
-        elif tokens.preferred < tokens.rejected:
-            stats.preferred_shorter += 1
         if record.split == VALIDATION:
             stats.validation += 1
         else:
@@ -128,17 +129,4 @@ def compute_statistics(
             stats.billed_low += first + second - min(tokens.prompt, limit)
             stats.billed_high += first + second
             stats.billed_examples += 1
-        prompt_key = hashlib.blake2b(record.prompt_key().encode("utf-8", "replace"), digest_size=16).digest()
-        prompt_counts[prompt_key] = prompt_counts.get(prompt_key, 0) + 1
-        answers = "\x1d".join(message_text(m) for m in [*record.preferred, *record.rejected])
-        example_key = hashlib.blake2b(
-            prompt_key + answers.encode("utf-8", "replace"), digest_size=16
-        ).digest()
-        if example_key in seen_examples:
-            stats.duplicates += 1
-        else:
-            seen_examples.add(example_key)
-    stats.repeated_prompts = sum(count for count in prompt_counts.values() if count > 1)
-    if progress is not None:
-        progress(total, total)
-    return stats
+        yield index, record

@@ -187,27 +187,21 @@ class StatsPanel(QWidget):
         else:
             self.tokens_value.setText("No examples to count.")
         self._plot(values, stats.token_limit)
-        bias = stats.length_bias
-        if bias is None:
-            self.bias_value.setText("Length bias: no pairs with answers of different length.")
-        else:
-            self.bias_value.setText(
-                f"Length bias: the preferred answer is longer in {bias:.0%} of pairs "
-                f"(mean {stats.mean_preferred:,.0f} vs {stats.mean_rejected:,.0f} tokens)."
-                + (
-                    " The model may learn that longer is better; add pairs where the shorter answer wins."
-                    if bias >= 0.75 or bias <= 0.25
-                    else ""
-                )
-            )
+        self.bias_value.setText(stats.quality.length.verdict())
         self._update_cost()
 
     def _show_duplicates(self, stats: DatasetStatistics) -> None:
-        shared = plural(stats.repeated_prompts, "example")
-        text = f"{plural(stats.duplicates, 'exact duplicate')}; {shared} share a prompt"
-        if stats.duplicate_findings:
-            text += f" ({plural(stats.duplicate_findings, 'duplicate finding')})"
-        self.duplicates_value.setText(text)
+        quality = stats.quality
+        parts = [
+            f"{plural(stats.duplicate_findings, 'repeated example')}",
+            f"{plural(len(quality.duplicate_prompts), 'prompt')} used by several pairs",
+            f"{plural(len(quality.near_duplicate_prompts), 'group')} of near-identical prompts",
+        ]
+        if quality.identical_count:
+            parts.append(f"{plural(quality.identical_count, 'pair')} with identical answers")
+        if quality.contradiction_count:
+            parts.append(f"{plural(quality.contradiction_count, 'contradicting pair')}")
+        self.duplicates_value.setText("; ".join(parts))
 
     # -- the histogram -----------------------------------------------------------------------------
 

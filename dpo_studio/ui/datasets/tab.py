@@ -191,7 +191,7 @@ class DatasetsTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         width = table.fontMetrics().averageCharWidth()
-        for column, chars in enumerate((7, 34, 30, 30, 8, 16, 10, 10)):
+        for column, chars in enumerate((7, 34, 30, 30, 8, 22, 10, 10)):
             table.setColumnWidth(column, width * chars)
         table.doubleClicked.connect(lambda index: self.open_entry(self.model.entry_at(index.row())))
         table.activated.connect(lambda index: self.open_entry(self.model.entry_at(index.row())))
