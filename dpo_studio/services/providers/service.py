@@ -239,6 +239,7 @@ class FineTuningProvider:
     def download_file(self, file_id: str, destination: Path) -> Path:
         """Save the file's bytes atomically at ``destination``."""
         data = self.file_content(file_id)
+        Path(destination).parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(Path(destination), data)
         return Path(destination)
 
