@@ -8,6 +8,7 @@ with ApiServer(style="azure") as server:
 
 from .faults import Fault, FaultPlan
 from .protocol import ReceivedRequest
+from .samples import dpo_jsonl, sft_jsonl
 from .server import ApiServer
 
-__all__ = ["ApiServer", "Fault", "FaultPlan", "ReceivedRequest"]
+__all__ = ["ApiServer", "Fault", "FaultPlan", "ReceivedRequest", "dpo_jsonl", "sft_jsonl"]

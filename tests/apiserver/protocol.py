@@ -15,7 +15,7 @@ class ReceivedRequest:
     api_path: str
     route: str
     query: dict[str, list[str]]
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-case names; Authorization / api-key values replaced by "<redacted>"
     json: Any = None
     form: dict[str, str] | None = None
     files: dict[str, int] | None = None  # multipart file field -> size in bytes

@@ -165,7 +165,7 @@ class ApiServer:
         self._httpd = _HTTPServer((self.host, self.port), self)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name=f"apiserver-{self.port}", daemon=True
+            target=self._httpd.serve_forever, args=(0.05,), name=f"apiserver-{self.port}", daemon=True
         )
         self._thread.start()
         return self
@@ -305,7 +305,7 @@ class ApiServer:
                 api_path=api_path,
                 route=route,
                 query=query,
-                headers={k: ("<redacted>" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()},
+                headers={k: ("<redacted>" if k in SECRET_HEADERS else v) for k, v in lower.items()},
                 json=parsed_json,
                 form=dict(form) if (form or files) else None,
                 files={name: len(data) for name, (_, data) in files.items()} if (form or files) else None,
@@ -461,7 +461,7 @@ class ApiServer:
         )
 
     def _check_api_version(self, route: str, query: dict[str, list[str]]) -> None:
-        version = (query.get("api-version") or [None])[-1]
+        version = query["api-version"][-1] if query.get("api-version") else None
         if route == "azure-classic":
             if version is None:
                 raise ApiError(404, status_error("azure", 404, "", ""))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -53,7 +53,7 @@ def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
                 for parameter in operation.get("parameters", []):
                     if "schema" in parameter:
                         parameter["schema"] = _normalise(parameter["schema"])
-    return spec
+    return cast(dict[str, Any], spec)
 
 
 def _normalise(node: Any) -> Any:

@@ -6,6 +6,7 @@ rendered in the vocabulary of the route that asks: OpenAI names, or Azure's clas
 
 from __future__ import annotations
 
+import builtins
 import math
 import random
 import string
@@ -120,7 +121,7 @@ class StoredUpload:
     created_at: int
     expires_at: int
     status: str = "pending"
-    parts: dict[str, bytes] = field(default_factory=dict)
+    parts: dict[str, builtins.bytes] = field(default_factory=dict)  # `bytes` is a field here
     file_id: str | None = None
 
 
@@ -436,7 +437,7 @@ class World:
         self._event(
             job,
             f"Checkpoint created at step {job.step} with Snapshot ID: "
-            + checkpoint["fine_tuned_model_checkpoint"],
+            + str(checkpoint["fine_tuned_model_checkpoint"]),
         )
 
     def _succeed(self, job: Job) -> None:
