@@ -587,3 +587,14 @@ def test_hh_transcripts_with_a_prompt_column_are_hh(tmp_path: Path) -> None:
     }
     detection = detect_dialect(_jsonl(value))
     assert detection.dialect.name == "hh_rlhf" and detection.certain
+
+
+def test_utf16_and_compressed_files_are_named(tmp_path: Path) -> None:
+    import gzip
+
+    utf16 = "\ufeff".encode("utf-16-le") + GOOD.decode().encode("utf-16-le") + "\n".encode("utf-16-le")
+    for data, word in ((utf16, "UTF-16"), (gzip.compress(GOOD + b"\n"), "gzip")):
+        assert word in detect_dialect(data).explanation
+        dataset = _open(tmp_path, data)
+        assert any(word in finding.message for finding in dataset.read_findings())
+        assert dataset.to_bytes() == data  # still kept byte for byte

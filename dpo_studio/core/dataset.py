@@ -27,6 +27,7 @@ from dpo_studio.core.textfile import (
     detect_array_indent,
     detect_layout,
     split_array,
+    unsupported_encoding,
 )
 
 
@@ -92,6 +93,9 @@ class Dataset:
         else:
             dataset._read_lines(body)
         dataset.dialect = dialect.follow_style(dataset._sample_values())
+        problem = unsupported_encoding(data)
+        if problem is not None:
+            dataset.file_findings.append(Finding("DPO001", Severity.ERROR, problem))
         return dataset
 
     @classmethod

@@ -14,7 +14,14 @@ from enum import StrEnum
 import orjson
 
 from dpo_studio.core.dialects import DIALECTS, Dialect
-from dpo_studio.core.textfile import BOM, Container, detect_layout, split_array, split_lines
+from dpo_studio.core.textfile import (
+    BOM,
+    Container,
+    detect_layout,
+    split_array,
+    split_lines,
+    unsupported_encoding,
+)
 
 #: How many parseable values detection looks at (the first ones of the file: stable and cheap).
 SAMPLE_SIZE = 200
@@ -82,7 +89,11 @@ def sample_values(data: bytes, limit: int = SAMPLE_SIZE) -> list[object]:
 
 def detect_dialect(data: bytes) -> Detection:
     """Name the dialect of a file's bytes, with a confidence and a plain explanation."""
-    return detect_values(sample_values(data))
+    detection = detect_values(sample_values(data))
+    problem = unsupported_encoding(data)
+    if problem is not None and detection.kind is FileKind.EMPTY:
+        detection.explanation = problem
+    return detection
 
 
 def detect_values(values: list[object]) -> Detection:

@@ -58,6 +58,19 @@ class RawLine:
     terminator: bytes
 
 
+def unsupported_encoding(data: bytes) -> str | None:
+    """A sentence naming why a whole file cannot be text JSON (UTF-16, compressed), or ``None``."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "The file is saved as UTF-16, not UTF-8. Save it as UTF-8 and open it again."
+    if data[:2] == b"\x1f\x8b":
+        return "The file is gzip-compressed. Decompress it (e.g. gunzip) and open the .jsonl inside."
+    if data[:4] == b"PK\x03\x04":
+        return "The file is a ZIP archive. Extract it and open the .jsonl inside."
+    if data[:4] == b"PAR1":
+        return "The file is Parquet, not JSON. Export it as JSON Lines (e.g. with pandas or datasets)."
+    return None
+
+
 def strip_bom(data: bytes) -> bytes:
     """The bytes without a leading UTF-8 byte-order mark."""
     return data[len(BOM) :] if data.startswith(BOM) else data
