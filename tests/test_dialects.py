@@ -598,3 +598,23 @@ def test_utf16_and_compressed_files_are_named(tmp_path: Path) -> None:
         dataset = _open(tmp_path, data)
         assert any(word in finding.message for finding in dataset.read_findings())
         assert dataset.to_bytes() == data  # still kept byte for byte
+
+
+def test_edited_record_keeps_the_source_key_order(tmp_path: Path) -> None:
+    source = {
+        "metadata": {"b": "1", "a": "2"},
+        "non_preferred_output": [{"content": "No", "role": "assistant"}],
+        "preferred_output": [{"content": "Yes", "role": "assistant"}],
+        "input": {"messages": [{"content": "Q", "role": "user"}]},
+    }
+    dataset = _open(tmp_path, _jsonl(source, source))
+    record = dataset.record(0).clone()
+    record.preferred[0]["content"] = "Yes!"
+    record.metadata["c"] = "3"
+    dataset.set_record(0, record)
+    first, second = dataset.to_bytes().splitlines()
+    expected = json.loads(json.dumps(source))
+    expected["preferred_output"][0]["content"] = "Yes!"
+    expected["metadata"]["c"] = "3"
+    assert first == json.dumps(expected, ensure_ascii=False).encode()
+    assert second == _jsonl(source).rstrip(b"\n")

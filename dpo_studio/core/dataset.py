@@ -323,7 +323,12 @@ class Dataset:
         entry = self.entries[index]
         record = entry.record if entry.record is not None else self.record(index)
         layout = self.layout
-        return dump_json(target.to_json(record), compact=layout.compact, ascii_only=layout.ascii_only)
+        value: object = target.to_json(record)
+        if entry.record is not None and entry.raw is not None and target.name == self.dialect.name:
+            # An edited source record keeps its fields in the order the file had them, so the
+            # rewritten line differs from the original only where the record changed.
+            value = follow_key_order(value, _loads_or_none(entry.raw))
+        return dump_json(value, compact=layout.compact, ascii_only=layout.ascii_only)
 
     def _native_lines_bytes(self, target: Dialect) -> bytes:
         newline = self.layout.newline
@@ -407,6 +412,29 @@ def _indent_json(body: bytes, layout: FileLayout) -> bytes:
     text = json.dumps(json.loads(body), ensure_ascii=layout.ascii_only, indent=step)
     newline = layout.newline.decode("ascii")
     return text.replace("\n", newline + element_indent).encode("utf-8")
+
+
+def follow_key_order(value: object, model: object) -> object:
+    """``value`` with its object keys in the order ``model`` has them (recursively; new keys last)."""
+    if isinstance(value, dict) and isinstance(model, dict):
+        ordered = {key: follow_key_order(value[key], model[key]) for key in model if key in value}
+        for key, item in value.items():
+            if key not in ordered:
+                ordered[key] = item
+        return ordered
+    if isinstance(value, list) and isinstance(model, list):
+        return [
+            follow_key_order(item, model[position]) if position < len(model) else item
+            for position, item in enumerate(value)
+        ]
+    return value
+
+
+def _loads_or_none(raw: bytes) -> object:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _holds_object(raw: bytes | None) -> bool:
