@@ -618,3 +618,29 @@ def test_edited_record_keeps_the_source_key_order(tmp_path: Path) -> None:
     expected["metadata"]["c"] = "3"
     assert first == json.dumps(expected, ensure_ascii=False).encode()
     assert second == _jsonl(source).rstrip(b"\n")
+
+
+def test_llamafactory_alpaca_ranking_records(tmp_path: Path) -> None:
+    value = {
+        "instruction": "Translate to French",
+        "input": "Good morning",
+        "history": [["Hi", "Hello!"]],
+        "system": "You translate.",
+        "chosen": "Bonjour",
+        "rejected": "Buenos días",
+    }
+    data = _jsonl(value, {"instruction": "Say hi", "input": "", "chosen": "Hi", "rejected": "Go"})
+    detection = detect_dialect(data)
+    assert detection.dialect.name == "sharegpt" and detection.certain
+    dataset = _open(tmp_path, data)
+    record, issues = dataset.parse_entry(0)
+    assert record is not None and issues == []
+    assert [(m["role"], m["content"]) for m in record.context] == [
+        ("system", "You translate."),
+        ("user", "Hi"),
+        ("assistant", "Hello!"),
+        ("user", "Translate to French\nGood morning"),
+    ]
+    assert record.preferred_text == "Bonjour" and record.rejected_text == "Buenos días"
+    second = dataset.record(1)
+    assert second.context == [{"role": "user", "content": "Say hi"}] and second.extra == {}

@@ -1,12 +1,14 @@
 """ShareGPT / LLaMA-Factory preference records (read only).
 
-Two layouts (https://github.com/hiyouga/LLaMA-Factory, ``data/README.md``):
+Three layouts (https://github.com/hiyouga/LLaMA-Factory, ``data/README.md``):
 
 - *ranking*: ``conversations`` (or ``messages``) is the prompt as a list of turns ``{"from", "value"}``
   (or ``{"role", "content"}``); ``chosen`` and ``rejected`` are the answers, one turn object or a list
   of turns; optional ``system`` (text) and ``tools`` (a JSON text or a list of function definitions).
   Speakers ``human``, ``gpt``, ``system``, ``function_call`` (a JSON call) and ``observation`` (a tool
   result) become user, assistant, system, assistant tool calls and tool messages.
+- *alpaca*: ``instruction`` (+ optional ``input``, ``system`` and ``history`` of [question, answer]
+  pairs) is the prompt; ``chosen`` and ``rejected`` are answer texts.
 - *v1*: ``chosen_messages`` and ``rejected_messages`` are whole conversations of ``{"role", "content",
   "loss_weight"}`` messages whose content is a list of parts such as ``{"type": "text", "value": ...}``;
   their shared start is the prompt.
@@ -27,6 +29,7 @@ from dpo_studio.core.records import Message, PreferenceRecord
 
 _RANKING_KNOWN = ("conversations", "messages", "chosen", "rejected", "system", "tools")
 _V1_KNOWN = ("chosen_messages", "rejected_messages", "tools")
+_ALPACA_KNOWN = ("instruction", "input", "history", "chosen", "rejected", "system", "tools")
 _ROLES = {
     "human": "user",
     "user": "user",
@@ -232,6 +235,8 @@ class ShareGPT(Dialect):
             value.get("rejected_messages"), list
         ):
             return max(0.0, 1.0 - 0.03 * sum(1 for key in value if key not in _V1_KNOWN))
+        if isinstance(value.get("instruction"), str) and "chosen" in value and "rejected" in value:
+            return max(0.0, 1.0 - 0.03 * sum(1 for key in value if key not in _ALPACA_KNOWN))
         prompt = value.get("conversations", value.get("messages"))
         if not isinstance(prompt, list) or "chosen" not in value or "rejected" not in value:
             return 0.0
@@ -255,7 +260,9 @@ class ShareGPT(Dialect):
         issues: list[Issue] = []
         record = PreferenceRecord()
         prompt_key = "conversations" if "conversations" in value or "messages" not in value else "messages"
-        record.extra = extra_fields(value, tuple(k for k in _RANKING_KNOWN if k != _other(prompt_key)))
+        alpaca = "instruction" in value and prompt_key not in value
+        known = _ALPACA_KNOWN if alpaca else tuple(k for k in _RANKING_KNOWN if k != _other(prompt_key))
+        record.extra = extra_fields(value, known)
         ids = _ToolCallIds()
         system = value.get("system")
         if isinstance(system, str) and system:
@@ -268,7 +275,9 @@ class ShareGPT(Dialect):
         elif system == "":
             record.extra["system"] = system
         prompt = value.get(prompt_key)
-        if isinstance(prompt, list):
+        if alpaca:
+            record.context.extend(_alpaca_prompt(value, issues, record.extra))
+        elif isinstance(prompt, list):
             record.context.extend(_turns(prompt, prompt_key, ids, issues))
         elif prompt is None:
             issues.append(issue(codes.MESSAGES_MISSING, f"'{prompt_key}' is missing.", prompt_key))
@@ -342,6 +351,41 @@ class ShareGPT(Dialect):
                 )
             )
         return record, issues
+
+
+def _alpaca_prompt(value: dict[str, Any], issues: list[Issue], extra: dict[str, Any]) -> list[Message]:
+    """The context of an Alpaca-style record: ``history`` pairs, then ``instruction`` + ``input``.
+
+    LLaMA-Factory joins instruction and input with a newline; so does this reader.
+    """
+    messages: list[Message] = []
+    history = value.get("history")
+    if isinstance(history, list) and all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(t, str) for t in pair)
+        for pair in history
+    ):
+        for question, answer in history:
+            messages += [text_message("user", question), text_message("assistant", answer)]
+    elif history is not None:
+        issues.append(
+            issue(
+                codes.PROMPT_SHAPE,
+                "'history' must be a list of [instruction, answer] text pairs; it is kept as it is.",
+                "history",
+            )
+        )
+        extra["history"] = history
+    instruction, given = value.get("instruction"), value.get("input")
+    if not isinstance(instruction, str) or (given is not None and not isinstance(given, str)):
+        issues.append(
+            issue(codes.PROMPT_SHAPE, "'instruction' and 'input' must be texts; they are kept as they are.")
+        )
+        extra["instruction"] = instruction
+        if "input" in value:
+            extra["input"] = given
+        return messages
+    messages.append(text_message("user", f"{instruction}\n{given}" if given else instruction))
+    return messages
 
 
 def _holds_user_turn(items: list[Any]) -> bool:

@@ -225,8 +225,8 @@ class TRLString(_TRL):
         chosen, rejected = value.get("chosen"), value.get("rejected")
         if not (isinstance(chosen, str) and isinstance(rejected, str)):
             return 0.0
-        if _looks_like_transcript(chosen):
-            score = 0.3  # HH-RLHF transcripts
+        if _looks_like_transcript(chosen) or "instruction" in value:
+            score = 0.3  # HH-RLHF transcripts or LLaMA-Factory Alpaca records
         elif "prompt" in value:
             score = 1.0 if isinstance(value["prompt"], str) else 0.4
         else:
