@@ -13,7 +13,6 @@ from dpo_studio.core.dialects.base import (
     Dialect,
     extra_fields,
     issue,
-    key_score,
     not_object_issue,
     text_message,
 )
@@ -34,8 +33,10 @@ class H2O(Dialect):
     def sniff(self, value: Any) -> float:
         if not isinstance(value, dict) or "chosen_response" not in value:
             return 0.0
-        # Keys like id/parent_id are normal in H2O data, so foreign keys cost little.
-        return key_score(value, _REQUIRED, (*_KNOWN, "id", "parent_id"))
+        present = sum(1 for key in _REQUIRED if key in value) / len(_REQUIRED)
+        # Exported tables often carry extra columns (ids, scores), so they cost little.
+        foreign = sum(1 for key in value if key not in (*_KNOWN, "id", "parent_id"))
+        return max(0.0, present - min(0.2, 0.03 * foreign))
 
     def parse(self, value: Any) -> tuple[PreferenceRecord, list[Issue]]:
         record = PreferenceRecord()
