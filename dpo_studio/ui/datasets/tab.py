@@ -140,6 +140,10 @@ class DatasetsTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)
 
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.setInterval(6000)
+        self._message_timer.timeout.connect(self._clear_message)
         self._findings_timer = QTimer(self)
         self._findings_timer.setSingleShot(True)
         self._findings_timer.setInterval(FINDINGS_DELAY_MS)
@@ -822,6 +826,8 @@ class DatasetsTab(QWidget):
         if callable(status) and window is not self:
             status().showMessage(text, 6000)
         self.progress_label.setText(text)
-        QTimer.singleShot(
-            6000, lambda: self.progress_label.setText("") if not self.progress.isVisible() else None
-        )
+        self._message_timer.start()
+
+    def _clear_message(self) -> None:
+        if not self.progress.isVisible():
+            self.progress_label.setText("")
