@@ -90,30 +90,84 @@ def _progress_printer(label: str, size: int) -> Callable[[int, int], None] | Non
     """A progress callback writing a percentage to stderr, for large inputs only."""
     if size < PROGRESS_THRESHOLD:
         return None
-    last = [-1]
+    last = [-5]
 
     def report(done: int, total: int) -> None:
         percent = done * 100 // max(total, 1)
-        if percent != last[0] and percent % 5 == 0:
+        if percent - last[0] >= 5 or (percent == 100 and last[0] != 100):
             last[0] = percent
             print(f"\r{label}: {percent}%", end="" if percent < 100 else "\n", file=sys.stderr, flush=True)
 
     return report
 
 
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _open(path: Path, dialect: str | None) -> Any:
-    from dpo_studio.core.dataset import Dataset
+    """Read a dataset; say on stderr when the format had to be guessed."""
+    from dpo_studio.core.dataset import Dataset, read_file_bytes
+    from dpo_studio.core.detect import detect_dialect
+    from dpo_studio.core.dialects import get_dialect
+
+    size = _file_size(path)
+    if size >= PROGRESS_THRESHOLD:
+        print(f"Reading {path.name} ({size / 1024 / 1024:,.0f} MB)...", file=sys.stderr, flush=True)
+    if dialect is not None:
+        try:
+            chosen = get_dialect(dialect)
+        except KeyError as error:
+            raise UserError(f"{error.args[0]}.", "Pass one of those names to --dialect.") from None
+        return Dataset.open(path, chosen)
+    data = read_file_bytes(path)
+    detection = detect_dialect(data)
+    if not detection.certain:
+        print(
+            f"note: {path.name}: {detection.explanation} Read as {detection.dialect.label}; "
+            "choose another format with --dialect.",
+            file=sys.stderr,
+        )
+    return Dataset.from_bytes(data, detection.dialect, path)
+
+
+def _target_dialect(name: str) -> Any:
+    from dpo_studio.core.dialects import get_dialect
 
     try:
-        return Dataset.open(path, dialect)
+        target = get_dialect(name)
     except KeyError as error:
-        raise UserError(
-            str(error.args[0]), "Run 'dpo-studio convert --help' for the dialect names."
-        ) from None
+        raise UserError(f"{error.args[0]}.", "Pass one of those names to --to.") from None
+    if not target.writable:
+        raise UserError(f"{target.label} files can be read but not written.", "Choose another --to dialect.")
+    return target
+
+
+def _note_losses(dataset: Any, target: Any) -> dict[str, int]:
+    """Name on stderr what the target dialect cannot carry, before writing."""
+    losses: dict[str, int] = dataset.conversion_losses(target)
+    for loss, count in sorted(losses.items()):
+        print(f"note: {target.label} cannot carry {loss}: {count} example(s) affected.", file=sys.stderr)
+    return losses
 
 
 def _print_json(value: object) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _finding_json(finding: Any) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "severity": finding.severity.value,
+        "line": finding.line,
+        "column": finding.column,
+        "field": finding.field,
+        "message": finding.message,
+        "fix": finding.fix.label if finding.fix is not None else None,
+    }
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -121,45 +175,38 @@ def _print_json(value: object) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print every finding of each file; exit 1 if any is an error."""
-    from dpo_studio.core.findings import Severity
     from dpo_studio.core.validation import profile_for, validate_dataset
 
-    profile = profile_for(args.provider, args.model)
+    try:
+        profile = profile_for(args.provider, args.model)
+    except ValueError as error:
+        raise UserError(str(error)) from None
     validation = _open(args.validation_file, args.dialect) if args.validation_file else None
     results = []
     worst = EXIT_CLEAN
     for path in args.files:
         dataset = _open(path, args.dialect)
-        progress = _progress_printer(f"Checking {path.name}", path.stat().st_size)
+        progress = _progress_printer(f"Checking {path.name}", _file_size(path))
         report = validate_dataset(dataset, profile, validation=validation, progress=progress)
-        errors = sum(1 for f in report.findings if f.severity is Severity.ERROR)
-        warnings = sum(1 for f in report.findings if f.severity is Severity.WARNING)
+        errors, warnings = report.errors, report.warnings
         if errors:
             worst = EXIT_FINDINGS
         results.append(
             {
                 "file": str(path),
                 "dialect": dataset.dialect.name,
+                "provider": profile.provider,
+                "model": profile.model,
                 "examples": report.example_count,
                 "errors": errors,
                 "warnings": warnings,
-                "findings": [
-                    {
-                        "code": f.code,
-                        "severity": f.severity.value,
-                        "line": f.line,
-                        "column": f.column,
-                        "field": f.field,
-                        "message": f.message,
-                        "fixable": f.fix is not None,
-                    }
-                    for f in report.findings
-                ],
+                "findings": [_finding_json(f) for f in report.findings],
             }
         )
         if not args.json:
             for finding in report.findings:
-                print(f"{path}: {finding.describe()}")
+                fix = f" [fix: {finding.fix.label}]" if finding.fix is not None else ""
+                print(f"{path}: {finding.describe()}{fix}")
             verdict = "no errors" if not errors else f"{errors} error(s)"
             print(
                 f"{path}: {report.example_count} examples ({dataset.dialect.label}), "
@@ -173,18 +220,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     """Write the source file in the target dialect, naming first what cannot be carried."""
     from dpo_studio.core.atomicfile import atomic_write_bytes
-    from dpo_studio.core.dialects import get_dialect
 
+    target = _target_dialect(args.to_dialect)
     dataset = _open(args.source, args.dialect)
-    try:
-        target = get_dialect(args.to_dialect)
-    except KeyError as error:
-        raise UserError(str(error.args[0])) from None
-    if not target.writable:
-        raise UserError(f"{target.label} files can be read but not written.", "Choose another --to dialect.")
-    losses = dataset.conversion_losses(target)
-    for loss, count in sorted(losses.items()):
-        print(f"note: {target.label} cannot carry {loss} ({count} example(s)); dropped.", file=sys.stderr)
+    losses = _note_losses(dataset, target)
     unreadable = len(dataset.read_findings())
     if unreadable:
         print(
@@ -198,6 +237,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         "target": str(args.target),
         "to": target.name,
         "examples": len(dataset.record_indices()),
+        "unreadable_lines": unreadable,
         "losses": losses,
     }
     if args.json:
@@ -211,8 +251,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     """Counts, tokens, cost estimate and quality report of one file."""
     from dpo_studio.core.statistics import dataset_statistics, format_statistics
 
+    if args.epochs is not None and not 1 <= args.epochs <= 50:
+        raise UserError("--epochs must be between 1 and 50.")
     dataset = _open(args.file, args.dialect)
-    progress = _progress_printer(f"Counting {args.file.name}", args.file.stat().st_size)
+    progress = _progress_printer(f"Counting tokens in {args.file.name}", _file_size(args.file))
     stats = dataset_statistics(
         dataset,
         provider=args.provider,
@@ -232,16 +274,16 @@ def cmd_split(args: argparse.Namespace) -> int:
     """Write training and validation files, never putting one prompt on both sides."""
     from dpo_studio.core.atomicfile import atomic_write_bytes
     from dpo_studio.core.dataset import Dataset
-    from dpo_studio.core.dialects import get_dialect
     from dpo_studio.core.records import VALIDATION
     from dpo_studio.core.split import split_records
 
-    dataset = _open(args.file, args.dialect)
-    target = get_dialect(args.to_dialect)
-    indices = dataset.record_indices()
-    records = [dataset.record(i) for i in indices]
     if not 0 < args.ratio < 1:
         raise UserError("--ratio must be between 0 and 1 (for example 0.1).")
+    target = _target_dialect(args.to_dialect)
+    dataset = _open(args.file, args.dialect)
+    _note_losses(dataset, target)
+    indices = dataset.record_indices()
+    records = [dataset.record(i) for i in indices]
     sides = split_records(records, args.ratio, args.seed, keep_existing=not args.resplit)
     train = Dataset(dialect=target)
     validation = Dataset(dialect=target)
@@ -250,7 +292,14 @@ def cmd_split(args: argparse.Namespace) -> int:
         (validation if side == VALIDATION else train).append_record(record)
     atomic_write_bytes(args.train_out, train.to_bytes(target))
     atomic_write_bytes(args.validation_out, validation.to_bytes(target))
-    summary = {"train": len(train), "validation": len(validation), "seed": args.seed, "ratio": args.ratio}
+    unreadable = len(dataset.read_findings())
+    summary = {
+        "train": len(train),
+        "validation": len(validation),
+        "seed": args.seed,
+        "ratio": args.ratio,
+        "unreadable_lines_left_out": unreadable,
+    }
     if args.json:
         _print_json(summary)
     else:
@@ -258,6 +307,13 @@ def cmd_split(args: argparse.Namespace) -> int:
             f"{summary['train']} training and {summary['validation']} validation examples "
             f"(seed {args.seed}); written to {args.train_out} and {args.validation_out}."
         )
+    if unreadable:
+        print(
+            f"dpo-studio: {unreadable} unreadable line(s) of {args.file} are in neither file; "
+            "fix them and split again.",
+            file=sys.stderr,
+        )
+        return EXIT_FINDINGS
     return EXIT_CLEAN
 
 
@@ -297,6 +353,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         print(f"dpo-studio: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`); not an error of ours.
+        sys.stderr.close()
+        return EXIT_CLEAN
     except KeyboardInterrupt:
         print("dpo-studio: interrupted.", file=sys.stderr)
         return EXIT_USAGE
