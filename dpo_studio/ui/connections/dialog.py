@@ -60,9 +60,11 @@ _PLACEHOLDERS = {
     ProviderKind.CUSTOM: "https://gateway.example.com/v1",
 }
 
-_OK_STYLE = "QLabel { color: palette(window-text); border-left: 4px solid #2e8b57; padding: 6px 8px; }"
-_BAD_STYLE = "QLabel { color: palette(window-text); border-left: 4px solid #c0392b; padding: 6px 8px; }"
-_INFO_STYLE = "QLabel { color: palette(window-text); border-left: 4px solid #d4a017; padding: 6px 8px; }"
+# Tinted boxes that read in light and dark palettes: a translucent fill and a coloured edge.
+_BOX = "QLabel {{ background: rgba({fill}); border: 1px solid {edge}; border-radius: 4px; padding: 8px; }}"
+_OK_STYLE = _BOX.format(fill="46, 139, 87, 40", edge="#2e8b57")
+_BAD_STYLE = _BOX.format(fill="192, 57, 43, 40", edge="#c0392b")
+_INFO_STYLE = _BOX.format(fill="212, 160, 23, 45", edge="#b8860b")
 
 
 class _DeviceCodeBridge(QObject):
@@ -121,6 +123,10 @@ class ConnectionsDialog(QDialog):
         left_layout.addWidget(QLabel("<b>Saved connections</b>"))
         self.list = QListWidget(left)
         self.list.setObjectName("connectionList")
+        self.list.setSpacing(3)
+        self.list.setAlternatingRowColors(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentItemChanged.connect(self._on_selected)
         left_layout.addWidget(self.list, 1)
         row = QHBoxLayout()
@@ -153,6 +159,8 @@ class ConnectionsDialog(QDialog):
         form.addRow("Provider", self.kind_combo)
         self.legacy_label = QLabel(TRAITS[ProviderKind.OPENAI].legacy_notice)
         self.legacy_label.setWordWrap(True)
+        self.legacy_label.setMinimumWidth(420)
+        self.legacy_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.legacy_label.setStyleSheet(_INFO_STYLE)
         form.addRow("", self.legacy_label)
         self.endpoint_edit = QLineEdit()
@@ -180,6 +188,8 @@ class ConnectionsDialog(QDialog):
         form.addRow(self.key_label, self.key_edit)
         self.key_state_label = QLabel("")
         self.key_state_label.setWordWrap(True)
+        self.key_state_label.setMinimumWidth(420)
+        self.key_state_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         form.addRow("", self.key_state_label)
         self.session_only_check = QCheckBox(
             "Keep the key for this session only (it is forgotten when the app closes)"
@@ -412,7 +422,7 @@ class ConnectionsDialog(QDialog):
             self.keyring_label.setText(f"The system keyring could not be checked: {error}")
             self.keyring_label.setStyleSheet(_BAD_STYLE)
         elif status.usable:
-            self.keyring_label.setText(f"🔒 Secrets are stored in the system keyring: {status.backend}.")
+            self.keyring_label.setText(f"Secrets are stored in the system keyring: {status.backend}.")
             self.keyring_label.setStyleSheet(_OK_STYLE)
         else:
             self.keyring_label.setText(
@@ -507,8 +517,14 @@ class ConnectionsDialog(QDialog):
         self.test_button.setEnabled(False)
         self._show_info(f"Testing {profile.host}…")
 
+        credentials = self.credentials
+
         def work(ctx: TaskContext) -> ConnectionReport:
-            provider = factory(profile, api_key=key) if key and profile.needs_secret else factory(profile)
+            if profile.needs_secret:
+                secret = key or credentials.require_secret(profile.id, profile.name)
+                provider = factory(profile, api_key=secret)
+            else:
+                provider = factory(profile)
             return provider.test_connection()
 
         self._run(
