@@ -142,6 +142,7 @@ _LINES = st.one_of(
     st.just(b"["),
     st.just(b"]"),
     st.just(b"\r"),
+    st.just(b'{"a": NaN, "b": "\\ud800"}'),  # Python's json reads these; JSON and orjson do not
 )
 
 

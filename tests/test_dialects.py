@@ -460,17 +460,27 @@ def test_json_array_with_bom_invalid_utf8_and_broken_tail(tmp_path: Path) -> Non
         + b",\n  "
         + b'{"prompt": "caf\xe9", "chosen": "A", "rejected": "B"},\n  '
         + element.encode()
-        + b",\n  {broken, \n  "
+        + b',\n  {"prompt": NaN},\n  {broken, \n  '
         + element.encode()
         + b"\n]\n"
     )
     dataset = _open(tmp_path, data, name="data.json")
     assert dataset.layout.container is Container.JSON_ARRAY and dataset.layout.bom
     kinds = [entry.kind for entry in dataset.entries]
-    assert kinds == [EntryKind.RECORD, EntryKind.UNREADABLE, EntryKind.RECORD, EntryKind.UNREADABLE]
+    assert kinds == [
+        EntryKind.RECORD,
+        EntryKind.UNREADABLE,  # invalid UTF-8
+        EntryKind.RECORD,
+        EntryKind.UNREADABLE,  # NaN: Python's json reads it, JSON (and orjson) does not
+        EntryKind.UNREADABLE,  # the broken rest
+    ]
     findings = dataset.read_findings()
-    assert [(f.line, f.code) for f in findings] == [(3, "DPO001"), (5, "DPO001")]
-    assert findings[1].column == 4
+    assert [(f.line, f.column, f.code) for f in findings] == [
+        (3, 3, "DPO001"),
+        (5, 3, "DPO001"),
+        (6, 4, "DPO001"),
+    ]
+    assert "UTF-8" in findings[0].message
     assert dataset.to_bytes() == data  # nothing dropped, not even the unreadable tail
 
 

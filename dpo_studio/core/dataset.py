@@ -169,14 +169,16 @@ class Dataset:
                 separator = _encode(text[element.end : problem.offset])
             else:
                 separator = b""
+            raw = _encode(piece)
             try:
-                raw = piece.encode("utf-8")
-            except UnicodeEncodeError as bad:
-                raw = _encode(piece)
-                column = element.column + bad.start
-                message = "The element is not valid UTF-8; it was kept as it is."
+                # Checked with orjson, which the records are parsed with later: it rejects what Python's
+                # decoder lets through (invalid UTF-8, NaN, lone surrogates).
+                orjson.loads(raw)
+            except orjson.JSONDecodeError as bad:
+                _column, message = _describe_json_error(raw, bad)
+                message = message.replace("The line", "The element starting here", 1)
                 self.entries.append(
-                    Entry(EntryKind.UNREADABLE, raw, element.line, separator, error=(column, message))
+                    Entry(EntryKind.UNREADABLE, raw, element.line, separator, error=(element.column, message))
                 )
                 continue
             self.entries.append(Entry(EntryKind.RECORD, raw, element.line, separator))
@@ -186,8 +188,8 @@ class Dataset:
             rest = _encode(text[problem.offset :])
             message = f"The JSON array cannot be read from here on ({problem.message}); the rest is kept."
             if rest:
-                error = (problem.column, message)
-                self.entries.append(Entry(EntryKind.UNREADABLE, rest, problem.line, b"", error=error))
+                where = (problem.column, message)
+                self.entries.append(Entry(EntryKind.UNREADABLE, rest, problem.line, b"", error=where))
             else:
                 self.file_findings.append(
                     Finding("DPO001", Severity.ERROR, message, None, problem.line, problem.column)
