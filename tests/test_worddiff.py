@@ -95,6 +95,17 @@ def test_an_inserted_sentence_is_the_only_change() -> None:
     ]
 
 
+def test_punctuation_after_a_word_does_not_mark_the_word() -> None:
+    left = "Tokyo is big and old"
+    right = "Tokyo is big, and old"
+    diff = word_diff(left, right)
+    _check(left, right, diff)
+    assert [left[s.start : s.end] for s in diff.changed_left()] == [" "]
+    assert [right[s.start : s.end] for s in diff.changed_right()] == [", "]
+    diff = word_diff("one two", "one\ntwo")
+    assert [(s.kind, "one two"[s.start : s.end]) for s in diff.changed_left()] == [("replace", " ")]
+
+
 def test_one_changed_cjk_character_is_not_the_whole_sentence() -> None:
     left = "我喜欢吃苹果"
     right = "我喜欢吃香蕉"

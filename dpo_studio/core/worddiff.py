@@ -22,14 +22,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
 
 SpanKind = Literal["equal", "insert", "delete", "replace"]
-#: Called with a kind and token ranges [i1, i2) on the left and [j1, j2) on the right.
-_Emitter = Callable[[SpanKind, int, int, int, int], None]
 
 # Scripts written without spaces between words: one character per token, so that a one-character change
 # in a Chinese or Japanese sentence is not shown as the whole sentence changing.
@@ -79,39 +76,100 @@ def tokenize(text: str) -> list[str]:
 
 
 def word_diff(left: str, right: str) -> WordDiff:
-    """Word-level differences between ``left`` and ``right`` as character spans on each side."""
+    """Word-level differences between ``left`` and ``right`` as character spans on each side.
+
+    Tokens are aligned by their words alone (``"big "`` and ``"big,"`` align on ``big``), so a changed
+    space or line break after a word marks only that whitespace, not the word.
+    """
     if left == right:
         whole = (DiffSpan("equal", 0, len(left)),) if left else ()
         return WordDiff(whole, whole)
     a = tokenize(left)
     b = tokenize(right)
-    a_starts = _starts(a)
-    b_starts = _starts(b)
-    left_spans: list[DiffSpan] = []
-    right_spans: list[DiffSpan] = []
-
-    def emit(kind: SpanKind, i1: int, i2: int, j1: int, j2: int) -> None:
-        if kind == "equal":
-            # Equal spans stay paired (the n-th on each side hold the same text): merge only when the
-            # previous span on both sides is equal too.
-            if left_spans and right_spans and left_spans[-1].kind == right_spans[-1].kind == "equal":
-                left_spans[-1] = DiffSpan("equal", left_spans[-1].start, a_starts[i2])
-                right_spans[-1] = DiffSpan("equal", right_spans[-1].start, b_starts[j2])
-            else:
-                left_spans.append(DiffSpan("equal", a_starts[i1], a_starts[i2]))
-                right_spans.append(DiffSpan("equal", b_starts[j1], b_starts[j2]))
-            return
-        if i2 > i1:
-            _append_changed(left_spans, kind, a_starts[i1], a_starts[i2])
-        if j2 > j1:
-            _append_changed(right_spans, kind, b_starts[j1], b_starts[j2])
-
-    for tag, i1, i2, j1, j2 in _opcodes(a, b):
-        if tag == "replace":
-            _emit_replace(emit, a, b, i1, i2, j1, j2)
+    spans = _SpanBuilder(a, b)
+    a_keys = [_word_of(token) for token in a]
+    b_keys = [_word_of(token) for token in b]
+    for tag, i1, i2, j1, j2 in _opcodes(a_keys, b_keys):
+        if tag == "equal":
+            spans.equal_tokens(i1, i2, j1, j2)
+        elif tag == "replace":
+            # The matcher skips very common tokens when looking for anchors, so a replaced block can
+            # begin or end with the same words on both sides; those are shown as equal.
+            head = 0
+            while i1 + head < i2 and j1 + head < j2 and a_keys[i1 + head] == b_keys[j1 + head]:
+                head += 1
+            tail = 0
+            while (
+                i2 - tail > i1 + head
+                and j2 - tail > j1 + head
+                and a_keys[i2 - 1 - tail] == b_keys[j2 - 1 - tail]
+            ):
+                tail += 1
+            spans.equal_tokens(i1, i1 + head, j1, j1 + head)
+            spans.changed_tokens(i1 + head, i2 - tail, j1 + head, j2 - tail)
+            spans.equal_tokens(i2 - tail, i2, j2 - tail, j2)
         else:
-            emit(tag, i1, i2, j1, j2)
-    return WordDiff(tuple(left_spans), tuple(right_spans))
+            spans.changed_tokens(i1, i2, j1, j2)
+    return WordDiff(tuple(spans.left), tuple(spans.right))
+
+
+class _SpanBuilder:
+    """Collects the spans of both sides from token ranges, keeping equal spans paired."""
+
+    def __init__(self, a: list[str], b: list[str]) -> None:
+        self.a = a
+        self.b = b
+        self.a_starts = _starts(a)
+        self.b_starts = _starts(b)
+        self.left: list[DiffSpan] = []
+        self.right: list[DiffSpan] = []
+
+    def equal_tokens(self, i1: int, i2: int, j1: int, j2: int) -> None:
+        """Tokens whose words match; where the whitespace after a word differs, only it is changed."""
+        if i2 <= i1:
+            return
+        a, b = self.a, self.b
+        if a[i1:i2] == b[j1:j2]:
+            self._equal(self.a_starts[i1], self.a_starts[i2], self.b_starts[j1], self.b_starts[j2])
+            return
+        for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+            a_start, b_start = self.a_starts[i], self.b_starts[j]
+            if a[i] == b[j]:
+                self._equal(a_start, a_start + len(a[i]), b_start, b_start + len(b[j]))
+                continue
+            word = len(_word_of(a[i]))
+            self._equal(a_start, a_start + word, b_start, b_start + word)
+            self._changed(a_start + word, self.a_starts[i + 1], b_start + word, self.b_starts[j + 1])
+
+    def changed_tokens(self, i1: int, i2: int, j1: int, j2: int) -> None:
+        """Tokens that differ: ``replace`` on both sides, or ``delete``/``insert`` on one."""
+        self._changed(self.a_starts[i1], self.a_starts[i2], self.b_starts[j1], self.b_starts[j2])
+
+    def _equal(self, l1: int, l2: int, r1: int, r2: int) -> None:
+        if l2 <= l1:
+            return
+        left, right = self.left, self.right
+        if left and right and left[-1].kind == right[-1].kind == "equal":
+            left[-1] = DiffSpan("equal", left[-1].start, l2)
+            right[-1] = DiffSpan("equal", right[-1].start, r2)
+        else:
+            left.append(DiffSpan("equal", l1, l2))
+            right.append(DiffSpan("equal", r1, r2))
+
+    def _changed(self, l1: int, l2: int, r1: int, r2: int) -> None:
+        if l2 > l1 and r2 > r1:
+            _append_changed(self.left, "replace", l1, l2)
+            _append_changed(self.right, "replace", r1, r2)
+        elif l2 > l1:
+            _append_changed(self.left, "delete", l1, l2)
+        elif r2 > r1:
+            _append_changed(self.right, "insert", r1, r2)
+
+
+def _word_of(token: str) -> str:
+    """A token without its trailing whitespace (a whitespace-only token stays as it is)."""
+    word = token.rstrip()
+    return word or token
 
 
 def utf16_offsets(text: str) -> list[int] | None:
@@ -252,31 +310,6 @@ def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
         index = back[index]
     run.reverse()
     return run
-
-
-def _emit_replace(emit: _Emitter, a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: int) -> None:
-    """Emit a replaced block, keeping equal tokens at its edges (often whitespace) marked as equal.
-
-    The matcher ignores very common tokens when it looks for matches, so a replaced block can start or
-    end with the same space or punctuation on both sides; showing those as changed would be noise.
-    """
-    head = 0
-    while i1 + head < i2 and j1 + head < j2 and a[i1 + head] == b[j1 + head]:
-        head += 1
-    tail = 0
-    while i2 - tail > i1 + head and j2 - tail > j1 + head and a[i2 - 1 - tail] == b[j2 - 1 - tail]:
-        tail += 1
-    if head:
-        emit("equal", i1, i1 + head, j1, j1 + head)
-    mid_i1, mid_i2, mid_j1, mid_j2 = i1 + head, i2 - tail, j1 + head, j2 - tail
-    if mid_i2 > mid_i1 and mid_j2 > mid_j1:
-        emit("replace", mid_i1, mid_i2, mid_j1, mid_j2)
-    elif mid_i2 > mid_i1:
-        emit("delete", mid_i1, mid_i2, mid_j1, mid_j1)
-    elif mid_j2 > mid_j1:
-        emit("insert", mid_i1, mid_i1, mid_j1, mid_j2)
-    if tail:
-        emit("equal", i2 - tail, i2, j2 - tail, j2)
 
 
 def _append_changed(spans: list[DiffSpan], kind: SpanKind, start: int, end: int) -> None:

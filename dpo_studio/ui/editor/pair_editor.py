@@ -52,7 +52,7 @@ SHORTCUTS: dict[str, str] = {
     "previous_finding": "Shift+F8",
     "next_finding": "F8",
     "swap": "Ctrl+Shift+X",
-    "improve": "Ctrl+Shift+I",
+    "improve": "Ctrl+Shift+R",
     "flag": "Ctrl+Shift+F",
     "add": "Ctrl+Shift+N",
     "duplicate": "Ctrl+Shift+D",
@@ -70,6 +70,7 @@ class PairEditor(QWidget):
         self.setObjectName("pairEditor")
         self._session = session
         self._shown_index = -1
+        self._typing = False
         self.actions_by_name: dict[str, QAction] = {}
         stack = session.undo_stack
 
@@ -397,8 +398,10 @@ class PairEditor(QWidget):
             self.refresh_differences()
             self.refresh_findings()
             QTimer.singleShot(0, self._fit_panes)
+        elif self._typing:
+            self._diff_timer.start()  # typing: wait for a pause
         else:
-            self._diff_timer.start()
+            self.refresh_differences()  # swap, improve, undo, the table: show the new diff at once
 
     def _show_empty(self) -> None:
         document = self._session.document
@@ -486,8 +489,11 @@ class PairEditor(QWidget):
         def change(record: PreferenceRecord) -> None:
             setattr(record, side, with_answer_text(getattr(record, side), text))
 
-        self._commit(label, change)
-        self._diff_timer.start()
+        self._typing = True
+        try:
+            self._commit(label, change)
+        finally:
+            self._typing = False
 
     def _edit_turn_text(self, position: int, text: str) -> None:
         def change(record: PreferenceRecord) -> None:

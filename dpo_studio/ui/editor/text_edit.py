@@ -53,6 +53,7 @@ class SessionTextEdit(QPlainTextEdit):
         super().__init__(parent)
         self._undo_stack = undo_stack
         self._refreshing = False
+        self._following = False
         self._fit_lines = fit_lines
         self.setUndoRedoEnabled(False)
         self.setTabChangesFocus(True)
@@ -70,8 +71,8 @@ class SessionTextEdit(QPlainTextEdit):
     def show_text(self, text: str) -> None:
         """Show ``text`` without emitting ``edited``; only the differing middle part is replaced.
 
-        The cursor stays where it was (shifted by the change); when the box has focus (the user pressed
-        undo here), it moves to the end of the changed part so the user sees what changed.
+        The cursor stays where it was (shifted by the change); when the user pressed undo or redo in this
+        box, it moves to the end of the changed part so the user sees what changed.
         """
         text = qt_plain(text)
         current = self.toPlainText()
@@ -98,7 +99,7 @@ class SessionTextEdit(QPlainTextEdit):
                 cursor.insertText(new_middle)
         finally:
             self._refreshing = False
-        if self.hasFocus():
+        if self._following:
             view_cursor = self.textCursor()
             view_cursor.setPosition(start + utf16_length(new_middle))
             self.setTextCursor(view_cursor)
@@ -126,11 +127,13 @@ class SessionTextEdit(QPlainTextEdit):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Undo and redo act on the session's stack (shared with the table), not on this box alone."""
-        if event.matches(QKeySequence.StandardKey.Undo):
-            self._undo_stack.undo()
-            return
-        if event.matches(QKeySequence.StandardKey.Redo):
-            self._undo_stack.redo()
+        undo = event.matches(QKeySequence.StandardKey.Undo)
+        if undo or event.matches(QKeySequence.StandardKey.Redo):
+            self._following = True
+            try:
+                self._undo_stack.undo() if undo else self._undo_stack.redo()
+            finally:
+                self._following = False
             return
         super().keyPressEvent(event)
 
