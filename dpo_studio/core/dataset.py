@@ -9,10 +9,11 @@ and is serialised again on save; every other entry is written back byte for byte
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -61,6 +62,10 @@ class Entry:
         return self.record is not None
 
 
+#: Called as ``visit(entry index, entry, parsed JSON value)`` for each record entry while a file is read.
+RecordVisitor = Callable[[int, Entry, Any], None]
+
+
 class DatasetReadError(UserError):
     """The file as a whole cannot be read (missing, a directory, not readable)."""
 
@@ -79,19 +84,28 @@ class Dataset:
     # -- reading -------------------------------------------------------------------------------
 
     @classmethod
-    def from_bytes(cls, data: bytes, dialect: Dialect, path: Path | None = None) -> Dataset:
+    def from_bytes(
+        cls,
+        data: bytes,
+        dialect: Dialect,
+        path: Path | None = None,
+        *,
+        on_record: RecordVisitor | None = None,
+    ) -> Dataset:
         """Split ``data`` into entries for ``dialect`` (records are parsed lazily).
 
         The dialect is set up to write new records the way this file writes its records
         (:meth:`Dialect.follow_style`), e.g. a TRL file without ``prompt`` stays without.
+        ``on_record(index, entry, value)`` is called with each record entry's parsed JSON value as it
+        is read, so a caller that needs every record (validation) does not parse the file twice.
         """
         layout = detect_layout(data)
         dataset = cls(dialect=dialect, layout=layout, path=path)
         body = data[len(BOM) :] if layout.bom else data
         if layout.container is Container.JSON_ARRAY:
-            dataset._read_array(body)
+            dataset._read_array(body, on_record)
         else:
-            dataset._read_lines(body)
+            dataset._read_lines(body, on_record)
         dataset.dialect = dialect.follow_style(dataset._sample_values())
         problem = unsupported_encoding(data)
         if problem is not None:
@@ -99,8 +113,13 @@ class Dataset:
         return dataset
 
     @classmethod
-    def open(cls, path: str | Path, dialect: Dialect | str | None = None) -> Dataset:
-        """Read a file, detecting its dialect unless one is given (by name or as a dialect)."""
+    def open(
+        cls, path: str | Path, dialect: Dialect | str | None = None, *, on_record: RecordVisitor | None = None
+    ) -> Dataset:
+        """Read a file, detecting its dialect unless one is given (by name or as a dialect).
+
+        ``on_record`` is passed to :meth:`from_bytes`.
+        """
         from dpo_studio.core.detect import detect_dialect
 
         file_path = Path(path)
@@ -111,9 +130,9 @@ class Dataset:
             chosen = get_dialect(dialect)
         else:
             chosen = dialect
-        return cls.from_bytes(data, chosen, file_path)
+        return cls.from_bytes(data, chosen, file_path, on_record=on_record)
 
-    def _read_lines(self, body: bytes) -> None:
+    def _read_lines(self, body: bytes, on_record: RecordVisitor | None = None) -> None:
         # One C-level split and one orjson parse per line: opening costs little more than the parse
         # floor. A line is checked for blankness only when it does not parse.
         lines = body.split(b"\n")
@@ -131,14 +150,17 @@ class Dataset:
                 raw = raw[:-1]
                 terminator = b"\r\n"
             try:
-                loads(raw)
+                value = loads(raw)
             except orjson.JSONDecodeError as error:
                 if raw.strip():
                     append(Entry(unreadable, raw, number, terminator, error=_describe_json_error(raw, error)))
                 else:
                     append(Entry(blank, raw, number, terminator))
                 continue
-            append(Entry(record, raw, number, terminator))
+            entry = Entry(record, raw, number, terminator)
+            append(entry)
+            if on_record is not None:
+                on_record(len(self.entries) - 1, entry, value)
         self.layout.final_newline = not (ends_open and self.entries)
         if ends_open and self.entries:
             last = self.entries[-1]
@@ -148,7 +170,7 @@ class Dataset:
             else:
                 last.terminator = b""
 
-    def _read_array(self, body: bytes) -> None:
+    def _read_array(self, body: bytes, on_record: RecordVisitor | None = None) -> None:
         # surrogateescape keeps invalid UTF-8 bytes as they are, so one bad element does not make the
         # whole file unreadable and its bytes can be written back unchanged.
         text = body.decode("utf-8", errors="surrogateescape")
@@ -173,7 +195,7 @@ class Dataset:
             try:
                 # Checked with orjson, which the records are parsed with later: it rejects what Python's
                 # decoder lets through (invalid UTF-8, NaN, lone surrogates).
-                orjson.loads(raw)
+                value = orjson.loads(raw)
             except orjson.JSONDecodeError as bad:
                 _column, message = _describe_json_error(raw, bad)
                 message = message.replace("The line", "The element starting here", 1)
@@ -181,7 +203,10 @@ class Dataset:
                     Entry(EntryKind.UNREADABLE, raw, element.line, separator, error=(element.column, message))
                 )
                 continue
-            self.entries.append(Entry(EntryKind.RECORD, raw, element.line, separator))
+            entry = Entry(EntryKind.RECORD, raw, element.line, separator)
+            self.entries.append(entry)
+            if on_record is not None:
+                on_record(len(self.entries) - 1, entry, value)
         if separators:
             layout.array_separator = max(separators, key=lambda sep: separators[sep])
         if problem is not None:
