@@ -12,7 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from .prism import prism_server
 from .server import ApiServer
+
+__all__ = ["api_server", "azure_api_server", "prism_server"]
 
 
 def _serve(style: str) -> Iterator[ApiServer]:
