@@ -212,7 +212,7 @@ def test_diff_highlight_follows_typing_and_matches_core_worddiff(
     assert record(session).rejected_text == editor.preferred.text()
     qtbot.waitUntil(lambda: editor.rejected.highlighted_ranges() == [])
     assert editor.preferred.highlighted_ranges() == []
-    assert "same as the other" in editor.preferred.counts.text()
+    assert "identical to the other" in editor.preferred.counts.text()
     qtbot.keyClicks(box, " Really")
     qtbot.waitUntil(lambda: editor.rejected.highlighted_ranges() != [])
     diff = word_diff(editor.preferred.text(), editor.rejected.text())

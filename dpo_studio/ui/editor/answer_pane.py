@@ -35,12 +35,11 @@ class AnswerPane(QFrame):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setObjectName(f"{kind}Pane")
 
-        self.title = QLabel(
-            "<b>Preferred answer</b> (the model should say this)"
-            if preferred
-            else "<b>Rejected answer</b> (the model should not say this)"
-        )
+        self.title = QLabel("<b>Preferred answer</b>" if preferred else "<b>Rejected answer</b>")
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setToolTip(
+            "What the model should learn to say." if preferred else "What the model should learn not to say."
+        )
         swatch = QLabel()
         swatch.setFixedSize(12, 12)
         swatch.setStyleSheet(
@@ -51,6 +50,7 @@ class AnswerPane(QFrame):
         self.counts = QLabel()
         self.counts.setObjectName(f"{kind}Counts")
         self.counts.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.counts.setToolTip("Words in this answer, and how many of them the other answer does not have")
 
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
@@ -111,8 +111,11 @@ class AnswerPane(QFrame):
 
     # -- differences -------------------------------------------------------------------------------
 
-    def show_differences(self, text: str, spans: Sequence[DiffSpan]) -> None:
-        """Highlight the changed ``spans`` (computed for ``text``, which must be the text in the box)."""
+    def show_differences(self, text: str, spans: Sequence[DiffSpan], *, identical: bool = False) -> None:
+        """Highlight the changed ``spans`` (computed for ``text``, which must be the text in the box).
+
+        ``identical`` says both answers are the same text (the counts line says so).
+        """
         changed = [span for span in spans if span.changed]
         offsets = utf16_offsets(text)
         fmt = QTextCharFormat()
@@ -133,9 +136,13 @@ class AnswerPane(QFrame):
         self.editor.setExtraSelections(selections)
         words = len(text.split())
         changed_words = sum(len(text[s.start : s.end].split()) or 1 for s in changed)
-        self.counts.setText(
-            f"{words} words · {changed_words} differ" if changed else f"{words} words · same as the other"
-        )
+        if identical:
+            summary = "identical to the other"
+        elif changed:
+            summary = f"{changed_words} only here"
+        else:
+            summary = "all in the other"
+        self.counts.setText(f"{words} word{'s' if words != 1 else ''} · {summary}")
 
     def highlighted_ranges(self) -> list[tuple[int, int]]:
         """The highlighted ranges as Qt positions (UTF-16 units), in order; for tests and checks."""

@@ -39,10 +39,12 @@ class TurnEditor(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.role = QComboBox()
+        self.role.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.role.setAccessibleName("Role of this turn")
         self.role.setToolTip("Who says this turn: system, user, assistant or tool")
         self.caption = QLabel()
         self.caption.setObjectName("turnCaption")
+        self.caption.setWordWrap(True)
         self.remove = QPushButton("Remove")
         self.remove.setToolTip("Remove this turn from the context")
         self.editor = SessionTextEdit(undo_stack, fit_lines=(1, 10), placeholder="(empty)")
@@ -104,6 +106,7 @@ class ContextEditor(QWidget):
         self._shape: list[str] = []
 
         title = QLabel("<b>Prompt</b> (the conversation both answers reply to)")
+        title.setWordWrap(True)
         self.add_turn = QToolButton()
         self.add_turn.setText("Add turn")
         self.add_turn.setToolTip("Add a system, user, assistant or tool turn to the context")

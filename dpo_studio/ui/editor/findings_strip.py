@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from dpo_studio.core.findings import Finding, Severity
@@ -80,9 +81,22 @@ class FindingsStrip(QFrame):
                 parts.append(f"{errors} the platform would reject")
             self.summary.setText("<b>" + ", ".join(parts) + "</b>")
         self.scroll.setVisible(bool(ordered))
-        if ordered:
-            row_height = self.fontMetrics().height() + 14
-            self.scroll.setFixedHeight(row_height * min(VISIBLE_ROWS, len(ordered)) + 4)
+        self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Messages wrap differently at another width: fit the list's height again."""
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as the rows need (they wrap), up to about VISIBLE_ROWS two-line rows; then it scrolls."""
+        if not self._findings:
+            return
+        width = max(100, self.scroll.viewport().width())
+        needed = self.rows_layout.totalHeightForWidth(width) if self.rows_layout.hasHeightForWidth() else 0
+        needed = max(needed, self.rows_layout.totalSizeHint().height())
+        cap = VISIBLE_ROWS * (2 * self.fontMetrics().lineSpacing() + 8)
+        self.scroll.setFixedHeight(min(needed, cap) + 2)
 
     def _row(self, finding: Finding) -> QWidget:
         row = QWidget()
@@ -100,7 +114,7 @@ class FindingsStrip(QFrame):
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         text.setToolTip(finding.describe())
         layout.addWidget(badge, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(text, 1)
+        layout.addWidget(text, 1, Qt.AlignmentFlag.AlignTop)
         if finding.fix is not None:
             button = QPushButton(finding.fix.label)
             button.setObjectName("findingFix")

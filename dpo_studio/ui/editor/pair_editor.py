@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QToolButton,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -55,7 +55,7 @@ SHORTCUTS: dict[str, str] = {
     "improve": "Ctrl+Shift+R",
     "flag": "Ctrl+Shift+F",
     "add": "Ctrl+Shift+N",
-    "duplicate": "Ctrl+Shift+D",
+    "duplicate": "Ctrl+D",
     "delete": "Ctrl+Shift+Del",
 }
 
@@ -190,27 +190,26 @@ class PairEditor(QWidget):
             self.actions_by_name[name] = action
         self.actions_by_name["flag"].setCheckable(True)
 
-    def _button(self, name: str) -> QToolButton:
-        button = QToolButton()
-        button.setDefaultAction(self.actions_by_name[name])
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        button.setAutoRaise(False)
-        return button
-
     def _build_toolbar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(4)
-        bar.addWidget(self.position)
-        bar.addSpacing(12)
-        for group in (
+        # A QToolBar, so that on a narrow window (or at 200 % scaling) the actions that do not fit move
+        # into its overflow menu instead of being clipped.
+        self.toolbar = QToolBar("Review")
+        self.toolbar.setObjectName("editorToolbar")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        groups = (
             ("previous", "next", "previous_finding", "next_finding"),
             ("swap", "improve", "flag"),
             ("add", "duplicate", "delete"),
-        ):
+        )
+        for number, group in enumerate(groups):
+            if number:
+                self.toolbar.addSeparator()
             for name in group:
-                bar.addWidget(self._button(name))
-            bar.addSpacing(12)
-        bar.addStretch(1)
+                self.toolbar.addAction(self.actions_by_name[name])
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        bar.addWidget(self.position)
+        bar.addWidget(self.toolbar, 1)
         return bar
 
     def _build_empty_page(self) -> QWidget:
@@ -452,8 +451,8 @@ class PairEditor(QWidget):
         left = self.preferred.text()
         right = self.rejected.text()
         diff = word_diff(left, right)
-        self.preferred.show_differences(left, diff.left)
-        self.rejected.show_differences(right, diff.right)
+        self.preferred.show_differences(left, diff.left, identical=left == right)
+        self.rejected.show_differences(right, diff.right, identical=left == right)
 
     def refresh_findings(self) -> None:
         """Show the findings of the current example (per-example rules run on its current contents)."""
