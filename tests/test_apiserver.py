@@ -623,3 +623,142 @@ def test_the_server_can_be_started_by_hand() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# ----- chat completions and deployments (issue 8) -------------------------------------------------------
+CHAT = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "How do I start?"}]
+
+
+def test_chat_answers_are_deterministic_per_model_and_prompt(api_server: ApiServer) -> None:
+    client = openai_client(api_server)
+    first = client.chat.completions.create(model="gpt-4.1-mini-2025-04-14", messages=CHAT)
+    again = client.chat.completions.create(model="gpt-4.1-mini-2025-04-14", messages=CHAT)
+    other_model = client.chat.completions.create(model="gpt-4o-2024-08-06", messages=CHAT)
+    other_prompt = client.chat.completions.create(
+        model="gpt-4.1-mini-2025-04-14", messages=[{"role": "user", "content": "Something else"}]
+    )
+    text = first.choices[0].message.content
+    assert text and text == again.choices[0].message.content
+    assert text != other_model.choices[0].message.content
+    assert text != other_prompt.choices[0].message.content
+    assert first.usage is not None and first.usage.completion_tokens == len(text.split())
+
+    several = client.chat.completions.create(
+        model="gpt-4.1-mini-2025-04-14", messages=CHAT, n=3, max_tokens=4
+    )
+    assert len({c.message.content for c in several.choices}) == 3
+    assert all(
+        c.finish_reason == "length" and len((c.message.content or "").split()) == 4 for c in several.choices
+    )
+    with pytest.raises(openai.NotFoundError, match="does not exist or you do not have access"):
+        client.chat.completions.create(model="gpt-7", messages=CHAT)
+
+
+def test_chat_streams_server_sent_events_that_add_up_to_the_whole_answer(api_server: ApiServer) -> None:
+    client = openai_client(api_server)
+    whole = (
+        client.chat.completions.create(model="gpt-4.1-nano-2025-04-14", messages=CHAT)
+        .choices[0]
+        .message.content
+    )
+    api_server.stream_delay = 0.001
+    stream = client.chat.completions.create(
+        model="gpt-4.1-nano-2025-04-14", messages=CHAT, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(stream)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == whole
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert len(chunks) > 5
+
+
+def test_tuned_models_chat_on_openai_and_a_scripted_responder_wins(api_server: ApiServer) -> None:
+    client = openai_client(api_server)
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini-2024-07-18", training_file=upload(client, dpo_jsonl()), method=DPO
+    )
+    api_server.run_to_completion(job.id)
+    tuned = client.fine_tuning.jobs.retrieve(job.id).fine_tuned_model
+    assert tuned is not None
+    api_server.chat_responder = lambda model, messages, index: f"{model} says {messages[-1]['content']}"
+    reply = client.chat.completions.create(model=tuned, messages=CHAT)
+    assert reply.choices[0].message.content == f"{tuned} says How do I start?"
+    assert reply.model == tuned
+
+
+def test_azure_deployment_progresses_on_the_clock_then_serves_chat(azure_api_server: ApiServer) -> None:
+    import httpx2
+
+    from tests.apiserver.deployments import ARM_AUDIENCE
+
+    server = azure_api_server
+    client = azure_client(server)
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4.1-mini-2025-04-14",
+        training_file=upload(client, dpo_jsonl()),
+        method=AZURE_DPO,
+        extra_body={"trainingType": "developerTier"},
+    )
+    server.run_to_completion(job.id)
+    tuned = client.fine_tuning.jobs.retrieve(job.id).fine_tuned_model
+    checkpoint = next(iter(client.fine_tuning.jobs.checkpoints.list(job.id))).fine_tuned_model_checkpoint
+
+    arm = httpx2.Client(
+        base_url=server.arm_endpoint, headers={"Authorization": f"Bearer {server.entra_token(ARM_AUDIENCE)}"}
+    )
+    url = (
+        "/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.CognitiveServices/accounts/acct/"
+        "deployments/{name}?api-version=2024-10-01"
+    )
+    body = {
+        "sku": {"name": "developertier", "capacity": 50},
+        "properties": {"model": {"format": "OpenAI", "name": tuned, "version": "1"}},
+    }
+    created = arm.put(url.format(name="tuned"), json=body)
+    assert created.status_code == 201
+    assert created.json()["properties"]["provisioningState"] == "Creating"
+    assert arm.get(created.headers["Azure-AsyncOperation"]).json()["status"] == "InProgress"
+    with pytest.raises(openai.NotFoundError, match="API deployment for this resource does not exist"):
+        client.chat.completions.create(model="tuned", messages=CHAT)
+
+    server.advance()
+    assert arm.get(url.format(name="tuned")).json()["properties"]["provisioningState"] == "Creating"
+    server.advance()
+    assert arm.get(url.format(name="tuned")).json()["properties"]["provisioningState"] == "Succeeded"
+    assert arm.get(created.headers["Azure-AsyncOperation"]).json()["status"] == "Succeeded"
+    assert client.chat.completions.create(model="tuned", messages=CHAT).model == tuned
+
+    server.deploy("base", "gpt-4.1-mini-2025-04-14")
+    v1 = openai.OpenAI(base_url=server.azure_v1_base_url, api_key=server.api_key, max_retries=0)
+    streamed = "".join(
+        c.choices[0].delta.content or ""
+        for c in v1.chat.completions.create(model="base", messages=CHAT, stream=True)
+        if c.choices
+    )
+    assert streamed == client.chat.completions.create(model="base", messages=CHAT).choices[0].message.content
+
+    checkpoint_body = {
+        **body,
+        "properties": {"model": {"format": "OpenAI", "name": checkpoint, "version": "1"}},
+    }
+    assert arm.put(url.format(name="ckpt"), json=checkpoint_body).status_code == 201
+    assert {d["name"] for d in arm.get(url.format(name="").replace("/?", "?")).json()["value"]} == {
+        "tuned",
+        "base",
+        "ckpt",
+    }
+    unknown = {**body, "properties": {"model": {"format": "OpenAI", "name": "gpt-9", "version": "1"}}}
+    assert (
+        arm.put(url.format(name="bad"), json=unknown).json()["error"]["code"] == "DeploymentModelNotSupported"
+    )
+    assert arm.delete(url.format(name="tuned")).status_code == 200
+    missing = arm.get(url.format(name="tuned"))
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "ResourceNotFound"
+    assert (
+        arm.get(url.format(name="base").split("?")[0]).json()["error"]["code"] == "MissingApiVersionParameter"
+    )
+    resource_key = httpx2.get(
+        server.arm_endpoint + url.format(name="base"), headers={"api-key": server.api_key}
+    )
+    assert resource_key.status_code == 401  # ARM takes Entra tokens only

@@ -19,11 +19,13 @@ import re
 import secrets
 import socket
 import threading
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import handlers
+from . import chat, handlers  # noqa: F401 - importing chat registers its routes
+from .deployments import ARM_AUDIENCE, Deployment, advance_deployments
 from .errors import mask_key, openai_error, status_error
 from .faults import FaultPlan
 from .protocol import ApiError, Call, ReceivedRequest, Reply
@@ -112,10 +114,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
+            if isinstance(payload, bytes):
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+            else:  # a stream: chunked transfer so each event leaves as soon as it exists
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for piece in payload:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -155,6 +165,11 @@ class ApiServer:
         # Azure's classic examples list events/checkpoints oldest first; OpenAI lists newest first.
         self.azure_classic_list_order = "asc"
         self._tokens: dict[str, str] = {}  # Entra access token -> audience
+        self.deployments: dict[str, Deployment] = {}
+        self.deployment_ticks = 2  # advance() ticks a new deployment needs before it is Succeeded
+        # Chat: override answers with fn(model, messages, choice_index) -> str; pause between streamed chunks.
+        self.chat_responder: Callable[[str, list[dict[str, Any]], int], str] | None = None
+        self.stream_delay = 0.0
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -229,6 +244,25 @@ class ApiServer:
             jobs = [self.world.jobs[job_id]] if job_id else list(self.world.jobs.values())
             for job in jobs:
                 self.world.advance(job, steps)
+            if job_id is None:
+                advance_deployments(self, steps)
+
+    def deploy(self, name: str, model: str, *, ready: bool = True, sku: str = "GlobalStandard") -> None:
+        """Create an Azure deployment directly (e.g. of a base model for side-by-side chat)."""
+        with self.lock:
+            resource_id = (
+                "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-test/providers/"
+                f"Microsoft.CognitiveServices/accounts/test-account/deployments/{name}"
+            )
+            deployment = Deployment(name, model, sku, 1, resource_id, ticks_left=self.deployment_ticks)
+            if ready:
+                deployment.state = "Succeeded"
+            self.deployments[name] = deployment
+
+    @property
+    def arm_endpoint(self) -> str:
+        """Where ARM (management.azure.com) calls go in tests; paths start with /subscriptions/."""
+        return self.root_url
 
     def run_to_completion(self, job_id: str, max_steps: int = 100_000) -> str:
         """Advance a job until it is terminal (or paused); returns its OpenAI-style status."""
@@ -279,7 +313,7 @@ class ApiServer:
     # ----- request handling ------------------------------------------------------------------------
     def dispatch(
         self, method: str, target: str, headers: dict[str, str], body: bytes, base: str
-    ) -> tuple[int, dict[str, str], bytes] | None:
+    ) -> tuple[int, dict[str, str], bytes | Iterator[bytes]] | None:
         """Handle one HTTP request; None means "drop the connection"."""
         split = urlsplit(target)
         query = parse_qs(split.query, keep_blank_values=True)
@@ -341,7 +375,8 @@ class ApiServer:
                 return self._encode(reply, None, method, api_path)
             self._check_api_version(route, query)
             found = handlers.find_route(method, api_path)
-            operation = self.validator.find(method, api_path) if self.validator else None
+            spec_path = re.sub(r"^/deployments/[^/]+(?=/chat/completions$)", "", api_path)
+            operation = self.validator.find(method, spec_path) if self.validator else None
             if found is None:
                 raise ApiError(404, status_error(self.style, 404, method, api_path))
             if body_problem:
@@ -373,17 +408,35 @@ class ApiServer:
 
     def _encode(
         self, reply: Reply, operation: Any, method: str, api_path: str
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> tuple[int, dict[str, str], bytes | Iterator[bytes]]:
         headers = {"x-request-id": "req_" + secrets.token_hex(16), **reply.headers}
         if self.style == "azure":
             headers["apim-request-id"] = headers["x-request-id"][4:]
+        payload: bytes | Iterator[bytes]
         if isinstance(reply.body, (bytes, bytearray)):
             payload = bytes(reply.body)
+        elif isinstance(reply.body, Iterator):
+            payload = self._server_sent_events(reply.body, operation, method, api_path)
         else:
             payload = json.dumps(reply.body).encode()
             self._check_response(reply, operation, method, api_path)
         headers["Content-Type"] = reply.content_type
         return reply.status, headers, payload
+
+    def _server_sent_events(
+        self, chunks: Iterator[dict[str, Any]], operation: Any, method: str, api_path: str
+    ) -> Iterator[bytes]:
+        """Encode chunks as `data: {...}` events ending in `data: [DONE]`, checking each against the spec."""
+        for index, chunk in enumerate(chunks):
+            if index and self.stream_delay:
+                self._stopping.wait(self.stream_delay)
+            if self.validator is not None and operation is not None:
+                problems = self.validator.check_response(operation, 200, chunk, media="text/event-stream")
+                if problems:
+                    with self.lock:
+                        self.violations.extend(f"[server {method} {api_path} stream] {p}" for p in problems)
+            yield b"data: " + json.dumps(chunk).encode() + b"\n\n"
+        yield b"data: [DONE]\n\n"
 
     def _check_response(self, reply: Reply, operation: Any, method: str, api_path: str) -> None:
         if self.validator is None:
@@ -435,9 +488,7 @@ class ApiServer:
                 )
             return
         key = headers.get("api-key")
-        expected = {"foundry": PROJECT_AUDIENCE, "arm": "https://management.azure.com"}.get(
-            route, RESOURCE_AUDIENCE
-        )
+        expected = {"foundry": PROJECT_AUDIENCE, "arm": ARM_AUDIENCE}.get(route, RESOURCE_AUDIENCE)
         if key is not None and route not in ("foundry", "arm"):
             if secrets.compare_digest(key, self.api_key):
                 return

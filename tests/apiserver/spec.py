@@ -242,14 +242,16 @@ class SpecValidator:
         problems += self.schema_errors(schema, body, f"{where} body")
         return problems
 
-    def check_response(self, operation: Operation, status: int, body: Any) -> list[str]:
-        """Violations in a JSON response body (success bodies against the operation's schema)."""
+    def check_response(
+        self, operation: Operation, status: int, body: Any, media: str = "application/json"
+    ) -> list[str]:
+        """Violations in a JSON response body (or one streamed event) against the operation's schema."""
         where = f"response {status} to {operation.method} {operation.template}"
         code = "200" if status in (200, 201) else str(status)
         schemas = operation.response_schemas.get(code)
         if schemas is None:
             return [f"{where}: status {status} is not declared for this operation"]
-        schema = schemas.get("application/json")
+        schema = schemas.get(media)
         if schema is None or schema == {"type": "string"}:
             return []
         return self.schema_errors(schema, body, where)
