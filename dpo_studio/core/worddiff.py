@@ -24,6 +24,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import accumulate
 from typing import Literal
 
 SpanKind = Literal["equal", "insert", "delete", "replace"]
@@ -87,8 +88,8 @@ def word_diff(left: str, right: str) -> WordDiff:
     a = tokenize(left)
     b = tokenize(right)
     spans = _SpanBuilder(a, b)
-    a_keys = [_word_of(token) for token in a]
-    b_keys = [_word_of(token) for token in b]
+    a_keys = [token.rstrip() or token for token in a]  # _word_of, inlined: this runs on every token
+    b_keys = [token.rstrip() or token for token in b]
     for tag, i1, i2, j1, j2 in _opcodes(a_keys, b_keys):
         if tag == "equal":
             spans.equal_tokens(i1, i2, j1, j2)
@@ -132,14 +133,19 @@ class _SpanBuilder:
         if a[i1:i2] == b[j1:j2]:
             self._equal(self.a_starts[i1], self.a_starts[i2], self.b_starts[j1], self.b_starts[j2])
             return
-        for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-            a_start, b_start = self.a_starts[i], self.b_starts[j]
-            if a[i] == b[j]:
-                self._equal(a_start, a_start + len(a[i]), b_start, b_start + len(b[j]))
+        # Walk the pairs, emitting runs of identical tokens at once and splitting only the few tokens
+        # whose trailing whitespace differs.
+        run_i, run_j = i1, j1
+        for offset, (a_token, b_token) in enumerate(zip(a[i1:i2], b[j1:j2], strict=True)):
+            if a_token == b_token:
                 continue
-            word = len(_word_of(a[i]))
-            self._equal(a_start, a_start + word, b_start, b_start + word)
+            i, j = i1 + offset, j1 + offset
+            a_start, b_start = self.a_starts[i], self.b_starts[j]
+            word = len(_word_of(a_token))
+            self._equal(self.a_starts[run_i], a_start + word, self.b_starts[run_j], b_start + word)
             self._changed(a_start + word, self.a_starts[i + 1], b_start + word, self.b_starts[j + 1])
+            run_i, run_j = i + 1, j + 1
+        self._equal(self.a_starts[run_i], self.a_starts[i2], self.b_starts[run_j], self.b_starts[j2])
 
     def changed_tokens(self, i1: int, i2: int, j1: int, j2: int) -> None:
         """Tokens that differ: ``replace`` on both sides, or ``delete``/``insert`` on one."""
@@ -193,13 +199,7 @@ def utf16_offsets(text: str) -> list[int] | None:
 
 def _starts(tokens: list[str]) -> list[int]:
     """Character offset of each token, plus the total length at the end."""
-    starts = [0] * (len(tokens) + 1)
-    position = 0
-    for index, token in enumerate(tokens):
-        starts[index] = position
-        position += len(token)
-    starts[len(tokens)] = position
-    return starts
+    return [0, *accumulate(map(len, tokens))]
 
 
 def _opcodes(a: list[str], b: list[str]) -> list[tuple[SpanKind, int, int, int, int]]:

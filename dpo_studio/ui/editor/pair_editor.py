@@ -9,6 +9,7 @@ without moving the cursor more than the change itself requires.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,8 @@ from dpo_studio.ui.session import DocumentSession
 
 #: Quiet time after typing before the word diff is recomputed (it takes ~1-30 ms on long answers).
 DIFF_DELAY_MS = 120
+#: Upper bound of that quiet time, which grows with the time the last diff took.
+MAX_DIFF_DELAY_MS = 1500
 #: Quiet time after an edit before the example's findings are refreshed.
 FINDINGS_DELAY_MS = 250
 
@@ -448,11 +451,16 @@ class PairEditor(QWidget):
     def refresh_differences(self) -> None:
         """Recompute the word diff of the two answers as they are in the boxes, and highlight it."""
         self._diff_timer.stop()
+        started = time.perf_counter()
         left = self.preferred.text()
         right = self.rejected.text()
         diff = word_diff(left, right)
         self.preferred.show_differences(left, diff.left, identical=left == right)
         self.rejected.show_differences(right, diff.right, identical=left == right)
+        # On very long answers the diff can take a noticeable moment; wait for a longer pause in the
+        # typing before running it again, so it never interrupts a burst of keystrokes.
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self._diff_timer.setInterval(int(min(MAX_DIFF_DELAY_MS, max(DIFF_DELAY_MS, 4 * elapsed_ms))))
 
     def refresh_findings(self) -> None:
         """Show the findings of the current example (per-example rules run on its current contents)."""
