@@ -20,6 +20,13 @@ from dpo_studio.core.validation import ANSWER_WHITESPACE, EMPTY_ANSWER
 from dpo_studio.core.worddiff import utf16_offsets, word_diff
 from dpo_studio.ui.editor import SHORTCUTS, PairEditor
 from dpo_studio.ui.editor.answer_pane import AnswerPane
+from dpo_studio.ui.editor.messages import (
+    answer_text,
+    content_text,
+    structured_parts,
+    with_answer_text,
+    with_content_text,
+)
 from dpo_studio.ui.editor.text_edit import SessionTextEdit
 from dpo_studio.ui.session import DocumentSession
 from dpo_studio.ui.tasks import task_runner
@@ -566,3 +573,47 @@ def _button(editor: PairEditor, name: str) -> QToolButton:
     return next(
         b for b in editor.findChildren(QToolButton) if b.defaultAction() is editor.actions_by_name[name]
     )
+
+
+def test_a_hidden_editor_catches_up_when_shown(
+    qtbot: QtBot, editor: PairEditor, session: DocumentSession
+) -> None:
+    editor.hide()
+    session.set_current(5)
+    changed = record(session)
+    changed.rejected = [{"role": "assistant", "content": "Edited in the table."}]
+    session.edit_record(5, changed, "Bulk edit", merge=False)
+    assert editor.rejected.text() != "Edited in the table.", "nothing is laid out while hidden"
+    editor.show()
+    assert editor.rejected.text() == "Edited in the table."
+    assert editor.preferred.text() == record(session).preferred_text
+    assert "Example 6" in editor.position.text()
+
+
+# -- the text <-> message helpers ---------------------------------------------------------------------
+
+
+def test_editing_text_keeps_tool_calls_parts_and_unknown_keys() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    message = {"role": "assistant", "content": None, "tool_calls": [call], "weight": 0}
+    assert content_text(message) == ""
+    assert with_content_text(message, "") == message, "an empty tool-call turn stays without content"
+    assert with_content_text(message, "Hi") == {**message, "content": "Hi"}
+    assert message["content"] is None, "the original is not changed"
+
+    parts = {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url"}, "b"]}
+    assert content_text(parts) == "a\nb"
+    assert with_content_text(parts, "new")["content"] == [
+        {"type": "text", "text": "new"},
+        {"type": "image_url"},
+    ]
+    value_parts = {"role": "user", "content": [{"type": "text", "value": "v"}]}
+    assert with_content_text(value_parts, "w")["content"] == [{"type": "text", "value": "w"}]
+
+    assert with_answer_text([], "") == []
+    assert with_answer_text([], "x") == [{"role": "assistant", "content": "x"}]
+    two = [{"role": "assistant", "content": None, "tool_calls": [call]}, {"role": "tool", "content": "42"}]
+    assert with_answer_text(two, "43") == [two[0], {"role": "tool", "content": "43"}]
+    assert answer_text(two) == "42"
+    shown = structured_parts(two)
+    assert "[assistant]" in shown and "f({})" in shown

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -74,6 +74,7 @@ class PairEditor(QWidget):
         self._session = session
         self._shown_index = -1
         self._typing = False
+        self._stale = True
         self.actions_by_name: dict[str, QAction] = {}
         stack = session.undo_stack
 
@@ -364,7 +365,19 @@ class PairEditor(QWidget):
         if self._session.current in indices:
             self._load(fresh=False)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Catch up with changes made while the editor was hidden (another tab was showing)."""
+        super().showEvent(event)
+        if self._stale:
+            self._load(fresh=True)
+
     def _load(self, *, fresh: bool) -> None:
+        if not self.isVisible():
+            # Hidden behind another tab: moving through the table must not pay for layouts and diffs
+            # nobody sees. Everything is shown fresh when the editor appears.
+            self._stale = True
+            return
+        self._stale = False
         session = self._session
         document = session.document
         index = session.current
