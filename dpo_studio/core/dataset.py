@@ -8,8 +8,10 @@ and is serialised again on save; every other entry is written back byte for byte
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -102,10 +104,11 @@ class Dataset:
         layout = detect_layout(data)
         dataset = cls(dialect=dialect, layout=layout, path=path)
         body = data[len(BOM) :] if layout.bom else data
-        if layout.container is Container.JSON_ARRAY:
-            dataset._read_array(body, on_record)
-        else:
-            dataset._read_lines(body, on_record)
+        with _gc_paused():
+            if layout.container is Container.JSON_ARRAY:
+                dataset._read_array(body, on_record)
+            else:
+                dataset._read_lines(body, on_record)
         dataset.dialect = dialect.follow_style(dataset._sample_values())
         problem = unsupported_encoding(data)
         if problem is not None:
@@ -472,6 +475,22 @@ def _holds_object(raw: bytes | None) -> bool:
 def _encode(text: str) -> bytes:
     """Text decoded with ``surrogateescape`` back to its exact source bytes."""
     return text.encode("utf-8", errors="surrogateescape")
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file's entries are created.
+
+    Entries hold no reference cycles, but creating 100k of them triggers repeated full collections
+    that walk every object already created (about a fifth of the open time of a large file).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read_file_bytes(path: Path) -> bytes:
