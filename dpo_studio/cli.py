@@ -108,30 +108,40 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-def _open(path: Path, dialect: str | None) -> Any:
-    """Read a dataset; say on stderr when the format had to be guessed."""
-    from dpo_studio.core.dataset import Dataset, read_file_bytes
+def _read(path: Path, dialect: str | None) -> tuple[bytes, Any]:
+    """A file's bytes and its dialect (given, or detected with a note on stderr when unsure)."""
+    from dpo_studio.core.dataset import read_file_bytes
     from dpo_studio.core.detect import detect_dialect
     from dpo_studio.core.dialects import get_dialect
 
     size = _file_size(path)
     if size >= PROGRESS_THRESHOLD:
         print(f"Reading {path.name} ({size / 1024 / 1024:,.0f} MB)...", file=sys.stderr, flush=True)
+    chosen = None
     if dialect is not None:
         try:
             chosen = get_dialect(dialect)
         except KeyError as error:
             raise UserError(f"{error.args[0]}.", "Pass one of those names to --dialect.") from None
-        return Dataset.open(path, chosen)
     data = read_file_bytes(path)
-    detection = detect_dialect(data)
-    if not detection.certain:
-        print(
-            f"note: {path.name}: {detection.explanation} Read as {detection.dialect.label}; "
-            "choose another format with --dialect.",
-            file=sys.stderr,
-        )
-    return Dataset.from_bytes(data, detection.dialect, path)
+    if chosen is None:
+        detection = detect_dialect(data)
+        chosen = detection.dialect
+        if not detection.certain:
+            print(
+                f"note: {path.name}: {detection.explanation} Read as {chosen.label}; "
+                "choose another format with --dialect.",
+                file=sys.stderr,
+            )
+    return data, chosen
+
+
+def _open(path: Path, dialect: str | None) -> Any:
+    """Read a dataset (see :func:`_read`)."""
+    from dpo_studio.core.dataset import Dataset
+
+    data, chosen = _read(path, dialect)
+    return Dataset.from_bytes(data, chosen, path)
 
 
 def _target_dialect(name: str) -> Any:
@@ -175,7 +185,7 @@ def _finding_json(finding: Any) -> dict[str, Any]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print every finding of each file; exit 1 if any is an error."""
-    from dpo_studio.core.validation import profile_for, validate_dataset
+    from dpo_studio.core.validation import open_and_validate, profile_for
 
     try:
         profile = profile_for(args.provider, args.model)
@@ -185,9 +195,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     results = []
     worst = EXIT_CLEAN
     for path in args.files:
-        dataset = _open(path, args.dialect)
-        progress = _progress_printer(f"Checking {path.name}", _file_size(path))
-        report = validate_dataset(dataset, profile, validation=validation, progress=progress)
+        data, dialect = _read(path, args.dialect)
+        progress = _progress_printer(f"Checking {path.name}", len(data))
+        dataset, report = open_and_validate(
+            path, profile, dialect=dialect, data=data, validation=validation, progress=progress
+        )
         errors, warnings = report.errors, report.warnings
         if errors:
             worst = EXIT_FINDINGS

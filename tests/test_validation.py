@@ -42,6 +42,7 @@ from dpo_studio.core.validation import (
     UNKNOWN_ROLE,
     UNKNOWN_TOOL_CALL_ID,
     _is_plain_pair,
+    open_and_validate,
     profile_for,
     validate_dataset,
     validate_record,
@@ -98,8 +99,14 @@ def record_of(value: dict[str, Any]) -> PreferenceRecord:
 
 
 def test_a_clean_example_has_no_findings() -> None:
+    from dpo_studio.core.validation import _plain_openai_key
+
     assert check(pair()) == []
     assert check(pair(), OPENAI) == []
+    # ... and it takes the fast path, which the property test below proves equivalent.
+    assert _plain_openai_key(pair(), 100, OPENAI.token_limit) is not None
+    assert _plain_openai_key(pair(tools=[TOOL], parallel_tool_calls=False), 100, OPENAI.token_limit) is not None
+    assert _plain_openai_key(pair(), 70_000, OPENAI.token_limit) is None  # big: the token limit needs a count
 
 
 def test_every_rule_has_a_stable_code_and_description() -> None:
@@ -567,3 +574,91 @@ def test_invalid_single_answer_files(name: str, examples: int) -> None:
         {"DPO014", "DPO015", ANSWER_COUNT} & {f.code for f in errors if f.line == line}
         for line in lines_with_errors
     )
+
+
+# -- reading and checking in one pass gives the same report ------------------------------------------------
+
+
+def _summaries(findings: list[Finding]) -> list[tuple[str, str, str, int | None, int, int, str]]:
+    return [(f.code, f.severity.value, f.message, f.entry, f.line, f.column, f.field) for f in findings]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in (".jsonl", ".json")),
+        Path(__file__).resolve().parents[1] / "resources" / "sample" / "sample_dpo.jsonl",
+    ],
+    ids=lambda p: p.name,
+)
+def test_open_and_validate_matches_two_passes(path: Path) -> None:
+    dataset, report = open_and_validate(path, OPENAI)
+    separate = validate_dataset(Dataset.open(path), OPENAI)
+    assert _summaries(report.findings) == _summaries(separate.findings)
+    assert report.example_count == separate.example_count
+    assert dataset.to_bytes() == path.read_bytes()
+
+
+def test_open_and_validate_edge_lines(tmp_path: Path) -> None:
+    path = tmp_path / "edges.jsonl"
+    lines = [json.dumps(v).encode() for v in distinct_pairs(10)]
+    body = b"\xef\xbb\xbf" + b"\r\n".join([lines[0], b"", b"{broken", *lines[1:], lines[3]]) + b"\r"
+    path.write_bytes(body)
+    calls: list[tuple[int, int]] = []
+    dataset, report = open_and_validate(path, AZURE, progress=lambda d, t: calls.append((d, t)))
+    separate = validate_dataset(Dataset.open(path), AZURE)
+    assert _summaries(report.findings) == _summaries(separate.findings)
+    assert report.example_count == separate.example_count
+    assert calls[-1][0] == calls[-1][1] == len(dataset.entries)
+
+
+_role = st.sampled_from(["system", "user", "assistant", "tool", "developer", 7])
+_content = st.one_of(
+    st.text(alphabet=st.sampled_from(list("ab \n東")), max_size=4), st.none(), st.just(["x"])
+)
+_json_message = st.one_of(
+    st.fixed_dictionaries({"role": _role, "content": _content}),
+    st.fixed_dictionaries({"role": _role, "content": _content, "name": st.just("n")}),
+    st.just("not a message"),
+)
+_tools = st.one_of(st.none(), st.just([TOOL]), st.just([{"type": "function"}]), st.just("tools"))
+_answer = st.one_of(
+    st.lists(_json_message, max_size=2), st.just({"role": "assistant", "content": "x"}), st.none()
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    messages=st.one_of(st.lists(_json_message, max_size=4), st.just("text")),
+    tools=_tools,
+    parallel=st.sampled_from([None, True, "true"]),
+    preferred=_answer,
+    rejected=_answer,
+    metadata=st.sampled_from([None, {"k": 1}, "meta"]),
+)
+def test_openai_fast_path_agrees_with_the_full_rules(
+    messages: Any, tools: Any, parallel: Any, preferred: Any, rejected: Any, metadata: Any
+) -> None:
+    from dpo_studio.core.validation import _example_key, _plain_openai_key
+
+    source: dict[str, Any] = {"messages": messages}
+    if tools is not None:
+        source["tools"] = tools
+    if parallel is not None:
+        source["parallel_tool_calls"] = parallel
+    value: dict[str, Any] = {"input": source}
+    if preferred is not None:
+        value["preferred_output"] = preferred
+    if rejected is not None:
+        value["non_preferred_output"] = rejected
+    if metadata is not None:
+        value["metadata"] = metadata
+    key = _plain_openai_key(value, 100, OPENAI.token_limit)
+    record, issues = get_dialect("openai_dpo").parse(value)
+    full = validate_record(record, OPENAI, issues=issues, source_size=100)
+    if key is not None:
+        assert full == []
+        assert key == _example_key(record)
+    # And a clean full check of a plain-shaped object means the fast path took it.
+    if not full and _is_plain_pair(record) and not issues:
+        assert key is not None

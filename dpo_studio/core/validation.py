@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -293,42 +294,89 @@ def validate_record(
     return out.findings
 
 
+_PLAIN_KEYS = frozenset(("role", "content"))
+_PLAIN_CONTEXT_ROLES = frozenset(("system", "user", "assistant"))
+_FLAG_TYPES = (bool, type(None))
+
+
 def _is_plain_pair(record: PreferenceRecord) -> bool:
     """Whether the record is nothing but text messages in the expected shape, with different answers.
 
     Every message is exactly ``{"role", "content"}`` with non-empty string content; the prompt ends
-    with a user turn; each answer is one assistant message without surrounding whitespace; no tools.
-    Such a record passes every per-message rule, so the full checks can be skipped.
+    with a user turn; each answer is one assistant message without surrounding whitespace; tools, if
+    any, are well-formed definitions (no message calls them). Such a record passes every per-message
+    rule, so the full checks can be skipped.
     """
-    context = record.context
-    if not context or record.tools or type(record.parallel_tool_calls) not in (bool, type(None)):
+    return _plain_parts(
+        record.context, record.tools, record.parallel_tool_calls, record.preferred, record.rejected
+    )
+
+
+def _plain_parts(context: Any, tools: Any, parallel: Any, preferred: Any, rejected: Any) -> bool:
+    """:func:`_is_plain_pair` on the parts of a record (or of an OpenAI DPO JSON object)."""
+    if not context or type(parallel) not in _FLAG_TYPES:
         return False
+    if tools:
+        for tool in tools:
+            function = tool.get("function") if type(tool) is dict else None
+            if (
+                type(function) is not dict
+                or type(function.get("name")) is not str
+                or tool.get("type", "function") != "function"
+            ):
+                return False
     for message in context:
-        if type(message) is not dict or len(message) != 2:
+        if type(message) is not dict or message.keys() != _PLAIN_KEYS:
             return False
-        content = message.get("content")
-        role = message.get("role")
+        content = message["content"]
+        role = message["role"]
         if (
             type(content) is not str
             or not content
-            or (role != "user" and role != "system" and role != "assistant")
+            or type(role) is not str
+            or role not in _PLAIN_CONTEXT_ROLES
         ):
             return False
     if context[-1]["role"] != "user":
         return False
-    preferred = record.preferred
-    rejected = record.rejected
     if len(preferred) != 1 or len(rejected) != 1:
         return False
     first = preferred[0]
     second = rejected[0]
     for message in (first, second):
-        if type(message) is not dict or len(message) != 2 or message.get("role") != "assistant":
+        if type(message) is not dict or message.keys() != _PLAIN_KEYS or message["role"] != "assistant":
             return False
-        content = message.get("content")
+        content = message["content"]
         if type(content) is not str or not content or content[0].isspace() or content[-1].isspace():
             return False
     return bool(first["content"] != second["content"])
+
+
+def _plain_openai_key(value: Any, size: int, limit: int) -> bytes | None:
+    """For an OpenAI DPO JSON object that passes every per-record rule, its duplicate key; else ``None``.
+
+    This is the hot path of checking a file in the platforms' own format: it decides from the parsed
+    JSON without building a record. It accepts only objects the OpenAI dialect reads without any issue
+    into a record :func:`_is_plain_pair` accepts, and returns what :func:`_example_key` would.
+    """
+    if type(value) is not dict:
+        return None
+    source = value.get("input")
+    preferred = value.get("preferred_output")
+    rejected = value.get("non_preferred_output")
+    if type(source) is not dict or type(preferred) is not list or type(rejected) is not list:
+        return None
+    if "metadata" in value and type(value["metadata"]) is not dict:
+        return None
+    messages = source.get("messages")
+    tools = source.get("tools")
+    if type(messages) is not list or (tools is not None and type(tools) is not list):
+        return None
+    if not _plain_parts(messages, tools, source.get("parallel_tool_calls"), preferred, rejected):
+        return None
+    if size + 16 > limit:
+        return None  # long enough that the token limit must be checked on the record
+    return orjson.dumps([messages, tools, preferred, rejected])
 
 
 def _check_prompt(record: PreferenceRecord, profile: Profile, out: _Collector, prompt_reported: bool) -> None:
@@ -704,88 +752,66 @@ def _example_key(record: PreferenceRecord) -> bytes:
     return orjson.dumps([record.context, record.tools, record.preferred, record.rejected])
 
 
-def validate_dataset(
-    dataset: Any,
-    profile: Profile,
-    *,
-    validation: Any | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    count_tokens: bool = False,
-) -> ValidationReport:
-    """Every finding of ``dataset`` (a :class:`~dpo_studio.core.dataset.Dataset`).
+class _DatasetCheck:
+    """The per-record and cross-record rules over a stream of records, assembled into a report."""
 
-    Read findings (unreadable lines) come first, then per-example findings in file order, then the
-    file-level ones: fewer than ``profile.min_examples`` examples, the file size, and a model not
-    documented for DPO. Duplicates and prompts also in ``validation`` (another dataset) are reported on
-    the later example. ``progress(done, total)`` is called every few thousand entries. With
-    ``count_tokens`` every example's exact token count lands in :attr:`ValidationReport.tokens`
-    (slower; the token-limit rule itself needs no full count).
-    """
-    from dpo_studio.core.dataset import EntryKind
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        validation: Any | None,
+        progress: Callable[[int, int], None] | None,
+        count_tokens: bool,
+    ) -> None:
+        self.profile = profile
+        self.progress = progress
+        self.count_tokens = count_tokens
+        self.report = ValidationReport()
+        self.per_entry: list[Finding] = []
+        self.other_prompts = _prompts_of(validation) if validation is not None else {}
+        # Duplicates: hash of each example's content -> first entry. A hash match is a candidate that
+        # is confirmed exactly at the end, so memory stays small and there are no false hits.
+        self.seen: dict[int, int] = {}
+        self.candidates: list[tuple[int, int]] = []
+        self.total = 0
+        #: Whether OpenAI DPO objects may take the fast path (it cannot count tokens or match prompts).
+        self.fast = not count_tokens and not self.other_prompts
 
-    entries = dataset.entries
-    report = ValidationReport()
-    findings = report.findings
-    findings.extend(dataset.read_findings())
-    total = len(entries)
-    other_prompts = _prompts_of(validation) if validation is not None else {}
-    # Duplicates are found by the hash of each example's content; the first occurrence is kept by
-    # entry index and compared exactly on a hash match, so memory stays small and there are no false hits.
-    seen: dict[int, int] = {}
-    size = 0
-    examples = 0
-    parse = dataset.parse_entry
-    record_kind = EntryKind.RECORD
-    model = profile.model
-    tokens = report.tokens
-    for index, entry in enumerate(entries):
-        raw = entry.raw if entry.record is None else None
-        if raw is not None:
-            size += len(raw) + len(entry.terminator)
-        if entry.kind is not record_kind:
-            continue
-        record, issues = parse(index)
-        if record is None:
-            continue
-        examples += 1
-        if raw is None and dataset.dialect.writable:
-            size += len(orjson.dumps(dataset.dialect.to_json(record))) + 1
-        line = entry.line
-        found = validate_record(
-            record,
-            profile,
-            entry=index,
-            line=line,
-            issues=issues,
-            source_size=None if raw is None else len(raw),
-        )
+    def check_value(self, index: int, line: int, value: Any, size: int, dialect: Any) -> None:
+        """Run the rules on one parsed JSON object of ``dialect`` (``size``: its source bytes)."""
+        if self.fast and dialect.name == "openai_dpo":
+            key = _plain_openai_key(value, size, self.profile.token_limit)
+            if key is not None:
+                first = self.seen.setdefault(hash(key), index)
+                if first != index:
+                    self.candidates.append((index, first))
+                if self.progress is not None and not index % 4096:
+                    self.progress(index, self.total)
+                return
+        record, issues = dialect.parse(value)
+        self.check(index, line, record, issues, size)
+
+    def check(
+        self, index: int, line: int, record: PreferenceRecord, issues: Sequence[Issue], size: int | None
+    ) -> None:
+        """Run the rules on one record (``size``: its source bytes, ``None`` if edited)."""
+        profile = self.profile
+        found = validate_record(record, profile, entry=index, line=line, issues=issues, source_size=size)
         if found:
-            findings.extend(found)
-            if not count_tokens and any(finding.code == TOO_MANY_TOKENS for finding in found):
-                tokens[index] = count_record_tokens(record, model)
-        if count_tokens:
-            tokens[index] = count_record_tokens(record, model)
+            self.per_entry.extend(found)
+            if not self.count_tokens and any(finding.code == TOO_MANY_TOKENS for finding in found):
+                self.report.tokens[index] = count_record_tokens(record, profile.model)
+        if self.count_tokens:
+            self.report.tokens[index] = count_record_tokens(record, profile.model)
         if record.context or record.preferred or record.rejected:
-            key = _example_key(record)
-            digest = hash(key)
-            first = seen.get(digest)
-            if first is None:
-                seen[digest] = index
-            elif _example_key(dataset.record(first)) == key:
-                findings.append(
-                    Finding(
-                        DUPLICATE,
-                        Severity.WARNING,
-                        f"This example repeats line {entries[first].line or first + 1}; duplicates weigh it "
-                        "more than the others.",
-                        index,
-                        line,
-                    )
-                )
-            if other_prompts and record.context:
-                other = other_prompts.get(record.prompt_key())
+            digest = hash(_example_key(record))
+            first = self.seen.setdefault(digest, index)
+            if first != index:
+                self.candidates.append((index, first))
+            if self.other_prompts and record.context:
+                other = self.other_prompts.get(record.prompt_key())
                 if other is not None:
-                    findings.append(
+                    self.per_entry.append(
                         Finding(
                             TRAIN_VALIDATION_OVERLAP,
                             Severity.WARNING,
@@ -797,13 +823,125 @@ def validate_dataset(
                             "input.messages",
                         )
                     )
-        if progress is not None and not index % 4096:
-            progress(index, total)
-    report.example_count = examples
-    findings.extend(_file_findings(examples, size, profile))
-    if progress is not None:
-        progress(total, total)
-    return report
+        if self.progress is not None and not index % 4096:
+            self.progress(index, self.total)
+
+    def finish(self, dataset: Any, size: int) -> ValidationReport:
+        """Confirm duplicates, add the file-level rules and order the findings."""
+        from dpo_studio.core.dataset import EntryKind
+
+        entries = dataset.entries
+        for index, first in self.candidates:
+            if _example_key(dataset.record(index)) == _example_key(dataset.record(first)):
+                line = entries[index].line
+                self.per_entry.append(
+                    Finding(
+                        DUPLICATE,
+                        Severity.WARNING,
+                        f"This example repeats line {entries[first].line or first + 1}; duplicates weigh it "
+                        "more than the others.",
+                        index,
+                        line,
+                    )
+                )
+        if self.candidates:
+            self.per_entry.sort(key=lambda finding: finding.entry or 0)  # stable: rule order kept per entry
+        report = self.report
+        # An entry the reader re-classified after visiting it (a last line ending in a lone CR) is no record.
+        report.findings = dataset.read_findings()
+        report.findings.extend(f for f in self.per_entry if entries[f.entry or 0].kind is EntryKind.RECORD)
+        report.example_count = sum(1 for entry in entries if entry.kind is EntryKind.RECORD)
+        report.findings.extend(_file_findings(report.example_count, size, self.profile))
+        if self.progress is not None:
+            self.progress(self.total, self.total)
+        return report
+
+
+def validate_dataset(
+    dataset: Any,
+    profile: Profile,
+    *,
+    validation: Any | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    count_tokens: bool = False,
+) -> ValidationReport:
+    """Every finding of ``dataset`` (a :class:`~dpo_studio.core.dataset.Dataset`).
+
+    Read findings (unreadable lines) come first, then per-example findings in file order (duplicates
+    and prompts also in ``validation``, another dataset, are reported on the later example), then the
+    file-level ones: fewer than ``profile.min_examples`` examples, the file size, and a model not
+    documented for DPO. ``progress(done, total)`` is called every few thousand entries. With
+    ``count_tokens`` every example's exact token count lands in :attr:`ValidationReport.tokens`
+    (slower; the token-limit rule itself needs no full count). For a file just read from disk,
+    :func:`open_and_validate` does the same while reading, without parsing the file twice.
+    """
+    from dpo_studio.core.dataset import EntryKind
+
+    check = _DatasetCheck(profile, validation=validation, progress=progress, count_tokens=count_tokens)
+    entries = dataset.entries
+    check.total = len(entries)
+    size = 0
+    parse = dataset.parse_entry
+    record_kind = EntryKind.RECORD
+    writable = dataset.dialect.writable
+    dialect = dataset.dialect
+    loads = orjson.loads
+    for index, entry in enumerate(entries):
+        raw = entry.raw if entry.record is None else None
+        if raw is not None:
+            size += len(raw) + len(entry.terminator)
+        if entry.kind is not record_kind:
+            continue
+        if raw is not None:
+            check.check_value(index, entry.line, loads(raw), len(raw), dialect)
+            continue
+        record, issues = parse(index)
+        if record is None:
+            continue
+        if writable:
+            size += len(orjson.dumps(dialect.to_json(record))) + 1
+        check.check(index, entry.line, record, issues, None)
+    return check.finish(dataset, size)
+
+
+def open_and_validate(
+    path: str | Path,
+    profile: Profile,
+    *,
+    dialect: Any | None = None,
+    data: bytes | None = None,
+    validation: Any | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    count_tokens: bool = False,
+) -> tuple[Any, ValidationReport]:
+    """Read a file and validate it in one pass: each line is parsed once, for both.
+
+    ``dialect`` (a Dialect or its name) skips detection; ``data`` passes bytes already read from
+    ``path``. Returns the :class:`~dpo_studio.core.dataset.Dataset` and the same report
+    :func:`validate_dataset` would give.
+    """
+    from dpo_studio.core.dataset import Dataset, Entry, read_file_bytes
+    from dpo_studio.core.detect import detect_dialect
+    from dpo_studio.core.dialects import get_dialect
+
+    file_path = Path(path)
+    content = read_file_bytes(file_path) if data is None else data
+    if dialect is None:
+        chosen = detect_dialect(content).dialect
+    elif isinstance(dialect, str):
+        chosen = get_dialect(dialect)
+    else:
+        chosen = dialect
+    check = _DatasetCheck(profile, validation=validation, progress=progress, count_tokens=count_tokens)
+    check.total = content.count(b"\n") + 1
+    check_value = check.check_value
+
+    def visit(index: int, entry: Entry, value: Any) -> None:
+        check_value(index, entry.line, value, len(entry.raw) if entry.raw is not None else 0, chosen)
+
+    dataset = Dataset.from_bytes(content, chosen, file_path, on_record=visit)
+    check.total = len(dataset.entries)
+    return dataset, check.finish(dataset, len(content))
 
 
 def _prompts_of(dataset: Any) -> dict[str, int]:
