@@ -654,3 +654,12 @@ def test_llamafactory_alpaca_ranking_records(tmp_path: Path) -> None:
     assert record.preferred_text == "Bonjour" and record.rejected_text == "Buenos días"
     second = dataset.record(1)
     assert second.context == [{"role": "user", "content": "Say hi"}] and second.extra == {}
+
+
+def test_missing_file_and_folder_give_one_plain_sentence(tmp_path: Path) -> None:
+    from dpo_studio.core.dataset import DatasetReadError
+
+    with pytest.raises(DatasetReadError, match="No file at"):
+        Dataset.open(tmp_path / "nope.jsonl")
+    with pytest.raises(DatasetReadError, match="is a folder"):
+        Dataset.open(tmp_path)
