@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
+import httpx2
 import openai
 import pytest
 
@@ -688,8 +689,6 @@ def test_tuned_models_chat_on_openai_and_a_scripted_responder_wins(api_server: A
 
 
 def test_azure_deployment_progresses_on_the_clock_then_serves_chat(azure_api_server: ApiServer) -> None:
-    import httpx2
-
     from tests.apiserver.deployments import ARM_AUDIENCE
 
     server = azure_api_server
@@ -731,11 +730,12 @@ def test_azure_deployment_progresses_on_the_clock_then_serves_chat(azure_api_ser
 
     server.deploy("base", "gpt-4.1-mini-2025-04-14")
     v1 = openai.OpenAI(base_url=server.azure_v1_base_url, api_key=server.api_key, max_retries=0)
-    streamed = "".join(
-        c.choices[0].delta.content or ""
-        for c in v1.chat.completions.create(model="base", messages=CHAT, stream=True)
-        if c.choices
-    )
+    chunks = list(v1.chat.completions.create(model="base", messages=CHAT, stream=True))
+    assert (
+        chunks[0].choices == [] and chunks[0].model_extra is not None
+    )  # Azure's prompt filter verdict first
+    assert chunks[0].model_extra["prompt_filter_results"][0]["prompt_index"] == 0
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert streamed == client.chat.completions.create(model="base", messages=CHAT).choices[0].message.content
 
     checkpoint_body = {
@@ -762,3 +762,20 @@ def test_azure_deployment_progresses_on_the_clock_then_serves_chat(azure_api_ser
         server.arm_endpoint + url.format(name="base"), headers={"api-key": server.api_key}
     )
     assert resource_key.status_code == 401  # ARM takes Entra tokens only
+
+
+def test_azure_classic_route_deletes_finished_jobs_only(azure_api_server: ApiServer) -> None:
+    client = azure_client(azure_api_server)
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4o-2024-08-06",
+        training_file=upload(client, dpo_jsonl()),
+        method=AZURE_DPO,
+        extra_body={"trainingType": "Standard"},
+    )
+    with pytest.raises(openai.BadRequestError, match="still active"):
+        client.delete(f"/fine_tuning/jobs/{job.id}", cast_to=object)
+    client.fine_tuning.jobs.cancel(job.id)
+    response = client.delete(f"/fine_tuning/jobs/{job.id}", cast_to=httpx2.Response)
+    assert response.status_code == 204
+    with pytest.raises(openai.NotFoundError):
+        client.fine_tuning.jobs.retrieve(job.id)

@@ -113,7 +113,9 @@ def create_chat_completion(server: ApiServer, call: Call) -> Reply:
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return Reply(
-            body=_stream(server, head, answers, usage if include_usage else None),
+            body=_stream(
+                server, head, answers, usage if include_usage else None, azure=server.style == "azure"
+            ),
             content_type="text/event-stream",
         )
     return Reply(
@@ -135,12 +137,34 @@ def create_chat_completion(server: ApiServer, call: Call) -> Reply:
 
 
 def _stream(
-    server: ApiServer, head: dict[str, Any], answers: list[tuple[str, str]], usage: dict[str, int] | None
+    server: ApiServer,
+    head: dict[str, Any],
+    answers: list[tuple[str, str]],
+    usage: dict[str, int] | None,
+    *,
+    azure: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """Chunks as OpenAI sends them: role first, then words, then finish_reason, then (optionally) usage."""
+    """Chunks as OpenAI sends them: role first, then words, then finish_reason, then (optionally) usage.
+
+    Azure first sends a chunk with no choices and only `prompt_filter_results` (its content filter's verdict
+    on the prompt), which breaks code that reads `chunk.choices[0]` blindly.
+    """
 
     def chunk(choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
         return {**head, "object": "chat.completion.chunk", "choices": choices, **extra}
+
+    if azure:
+        safe = {
+            name: {"filtered": False, "severity": "safe"}
+            for name in ("hate", "self_harm", "sexual", "violence")
+        }
+        yield {
+            **chunk([]),
+            "id": "",
+            "model": "",
+            "created": 0,
+            "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": safe}],
+        }
 
     yield chunk(
         [

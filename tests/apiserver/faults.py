@@ -54,7 +54,7 @@ class FaultPlan:
     ) -> Fault:
         """Plan a fault for requests whose API path (e.g. "/fine_tuning/jobs") matches `path_regex`.
 
-        kinds: "status" (respond `status`, default 500, with the style's error body or `body`; 429/503 carry
+        kinds: "status" (respond `status`, default 429, with the style's error body or `body`; 429/503 carry
         Retry-After: `retry_after` seconds unless it is None), "slow" (wait `delay` seconds, then answer
         normally), "drop" (close the connection without a response), "file_invalid" (the uploaded file is
         stored with status "error" and `body` or a default as status_details; jobs using it fail validation),

@@ -10,7 +10,14 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import AZURE_QUOTA, BASE_MODEL_UNSUPPORTED, OPENAI_REFUSAL, azure_error, openai_error
+from .errors import (
+    AZURE_QUOTA,
+    BASE_MODEL_UNSUPPORTED,
+    OPENAI_REFUSAL,
+    azure_error,
+    openai_error,
+    status_error,
+)
 from .protocol import ApiError, Call, Reply, iter_pages
 from .state import PAUSED, RUNNING, TERMINAL, Job, StoredFile, StoredUpload
 
@@ -457,6 +464,18 @@ def list_jobs(server: ApiServer, call: Call) -> Reply:
 @route("GET", "/fine_tuning/jobs/{job_id}")
 def retrieve_job(server: ApiServer, call: Call) -> Reply:
     return Reply(body=_job(server, call.params["job_id"]).render(server.style, call.vocabulary))
+
+
+@route("DELETE", "/fine_tuning/jobs/{job_id}")
+def delete_job(server: ApiServer, call: Call) -> Reply:
+    """Azure's classic route can delete a finished job (FineTuning_Delete, 204); OpenAI has no such call."""
+    if call.route != "azure-classic":
+        raise ApiError(404, status_error(server.style, 404, call.method, call.api_path))
+    job = _job(server, call.params["job_id"])
+    if job.state not in TERMINAL:
+        raise _bad(server, f"Job {job.id} is still active; cancel it before deleting it.")
+    del server.world.jobs[job.id]
+    return Reply(204, b"")
 
 
 @route("POST", "/fine_tuning/jobs/{job_id}/cancel")

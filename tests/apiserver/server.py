@@ -354,7 +354,7 @@ class ApiServer:
             return None
         try:
             if fault is not None:
-                status = fault.status or 500
+                status = fault.status or 429
                 extra = {}
                 if fault.retry_after is not None and status in (429, 503):
                     extra["retry-after"] = _seconds(fault.retry_after)
