@@ -663,3 +663,12 @@ def test_missing_file_and_folder_give_one_plain_sentence(tmp_path: Path) -> None
         Dataset.open(tmp_path / "nope.jsonl")
     with pytest.raises(DatasetReadError, match="is a folder"):
         Dataset.open(tmp_path)
+
+
+def test_pretty_printed_objects_are_explained(tmp_path: Path) -> None:
+    data = (json.dumps(OPENAI, indent=2) + "\n" + json.dumps(OPENAI, indent=2) + "\n").encode()
+    detection = detect_dialect(data)
+    assert detection.kind is FileKind.EMPTY and "one example per line" in detection.explanation
+    dataset = _open(tmp_path, data)
+    assert dataset.record_indices() == [] and dataset.read_findings()
+    assert dataset.to_bytes() == data

@@ -90,9 +90,15 @@ def sample_values(data: bytes, limit: int = SAMPLE_SIZE) -> list[object]:
 def detect_dialect(data: bytes) -> Detection:
     """Name the dialect of a file's bytes, with a confidence and a plain explanation."""
     detection = detect_values(sample_values(data))
-    problem = unsupported_encoding(data)
-    if problem is not None and detection.kind is FileKind.EMPTY:
-        detection.explanation = problem
+    if detection.kind is FileKind.EMPTY:
+        problem = unsupported_encoding(data)
+        if problem is not None:
+            detection.explanation = problem
+        elif data.lstrip(BOM + b" \t\r\n")[:1] == b"{":
+            detection.explanation = (
+                "No line of the file is a complete JSON object: it looks like JSON spread over several "
+                "lines (pretty-printed). JSON Lines needs one example per line; save it that way."
+            )
     return detection
 
 
