@@ -92,9 +92,12 @@ class FindingsStrip(QFrame):
         """As tall as the rows need (they wrap), up to about VISIBLE_ROWS two-line rows; then it scrolls."""
         if not self._findings:
             return
-        width = max(100, self.scroll.viewport().width())
-        needed = self.rows_layout.totalHeightForWidth(width) if self.rows_layout.hasHeightForWidth() else 0
-        needed = max(needed, self.rows_layout.totalSizeHint().height())
+        # The strip's own width: the scroll area's viewport may not have its final size yet.
+        width = max(100, self.contentsRect().width())
+        if self.rows_layout.hasHeightForWidth():
+            needed = self.rows_layout.totalHeightForWidth(width)
+        else:
+            needed = self.rows_layout.totalSizeHint().height()
         cap = VISIBLE_ROWS * (2 * self.fontMetrics().lineSpacing() + 8)
         self.scroll.setFixedHeight(min(needed, cap) + 2)
 
