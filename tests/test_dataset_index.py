@@ -263,7 +263,7 @@ def test_realigned_keeps_rows_whose_entry_object_is_unchanged() -> None:
     del dataset.entries[3]  # "third"
     live = built.realigned(snapshot)
     assert live.pending == 2  # the edited and the inserted rows
-    assert live.prompt[2] == "second"
+    assert live.prompt[2] == b"second"
     live.ensure_all()
     assert [live.summary(i).prompt for i in live.rows()] == ["edited", "inserted", "second"]
     updated = live.adopt_tokens(snapshot, {0: 10, 1: 20, 2: 30})

@@ -134,9 +134,10 @@ class DatasetIndex:
         count = len(source)
         self.kind: list[EntryKind] = [entry.kind for entry in source]
         self.line: list[int] = [entry.line for entry in source]
-        self.prompt: list[str | None] = [None] * count
-        self.preferred: list[str] = [""] * count
-        self.rejected: list[str] = [""] * count
+        # Previews are stored as UTF-8: one emoji would make a Python str 4 bytes per character.
+        self.prompt: list[bytes | None] = [None] * count
+        self.preferred: list[bytes] = [b""] * count
+        self.rejected: list[bytes] = [b""] * count
         self.search: list[bytes] = [b""] * count
         self.split: list[str] = [""] * count
         self.tags: list[tuple[str, ...]] = [()] * count
@@ -222,9 +223,9 @@ class DatasetIndex:
         record = _record_of(entry, dialect)
         if record is None:
             raw = (entry.raw or b"").decode("utf-8", errors="replace")
-            self.prompt[index] = preview(raw)
-            self.preferred[index] = ""
-            self.rejected[index] = ""
+            self.prompt[index] = _utf8(preview(raw))
+            self.preferred[index] = b""
+            self.rejected[index] = b""
             self.search[index] = raw.lower().encode("utf-8", errors="replace")
             self.split[index] = ""
             self.tags[index] = ()
@@ -233,9 +234,9 @@ class DatasetIndex:
         else:
             preferred = record.preferred_text
             rejected = record.rejected_text
-            self.prompt[index] = preview(record.last_user_text or _context_text(record))
-            self.preferred[index] = preview(preferred)
-            self.rejected[index] = preview(rejected)
+            self.prompt[index] = _utf8(preview(record.last_user_text or _context_text(record)))
+            self.preferred[index] = _utf8(preview(preferred))
+            self.rejected[index] = _utf8(preview(rejected))
             self.search[index] = searchable(record)
             self.split[index] = record.split or ""
             self.tags[index] = tuple(record.tags)
@@ -328,8 +329,8 @@ class DatasetIndex:
         self.kind[at] = [EntryKind.RECORD] * count
         self.line[at] = [0] * count
         self.prompt[at] = [None] * count
-        self.preferred[at] = [""] * count
-        self.rejected[at] = [""] * count
+        self.preferred[at] = [b""] * count
+        self.rejected[at] = [b""] * count
         self.search[at] = [b""] * count
         self.split[at] = [""] * count
         self.tags[at] = [()] * count
@@ -362,6 +363,16 @@ class DatasetIndex:
 
     # -- reading -----------------------------------------------------------------------------------
 
+    def text(self, column: Column, index: int) -> str:
+        """The preview shown in a text column (prompt, preferred or rejected) of row ``index``."""
+        if column is Column.PROMPT:
+            value = self.prompt[index]
+        elif column is Column.PREFERRED:
+            value = self.preferred[index]
+        else:
+            value = self.rejected[index]
+        return value.decode("utf-8") if value else ""
+
     def summary(self, index: int) -> RowSummary:
         """Row ``index`` (an entry index) as one object, computed first if pending."""
         self.ensure(index)
@@ -370,9 +381,9 @@ class DatasetIndex:
             entry=index,
             kind=self.kind[index],
             line=self.line[index],
-            prompt=self.prompt[index] or "",
-            preferred=self.preferred[index],
-            rejected=self.rejected[index],
+            prompt=(self.prompt[index] or b"").decode("utf-8"),
+            preferred=self.preferred[index].decode("utf-8"),
+            rejected=self.rejected[index].decode("utf-8"),
             tokens=self.tokens[index],
             finding_count=self.finding_count[index],
             worst=RANK_SEVERITY.get(worst),
@@ -462,7 +473,7 @@ class DatasetIndex:
     def _sort_key(self, column: Column) -> Callable[[int], Any]:
         if column is Column.PROMPT:
             prompt = self.prompt
-            return lambda i: (prompt[i] or "").lower()
+            return lambda i: (prompt[i] or b"").lower()
         if column is Column.PREFERRED:
             preferred = self.preferred
             return lambda i: preferred[i].lower()
@@ -511,6 +522,10 @@ _COLUMN_LISTS = (
     "worst",
     "codes",
 )
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", errors="replace")
 
 
 def _record_of(entry: Entry, dialect: Dialect) -> PreferenceRecord | None:

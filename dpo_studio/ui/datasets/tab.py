@@ -56,10 +56,10 @@ AUTO_STATS_LIMIT = 20_000
 FILE_FILTER = "Preference data (*.jsonl *.json *.jsonl.txt);;All files (*)"
 
 
-def _token_counter(model: str) -> Callable[[PreferenceRecord], int]:
+def _count_tokens(record: PreferenceRecord, model: str) -> int:
     from dpo_studio.core.tokens import count_record_tokens
 
-    return lambda record: count_record_tokens(record, model)
+    return count_record_tokens(record, model)
 
 
 class DatasetsTab(QWidget):
@@ -83,6 +83,8 @@ class DatasetsTab(QWidget):
         self._stats_task: TaskHandle | None = None
         self._stats_stale = False
         self._token_cache: dict[int, tuple[Entry, Any]] = {}
+        #: The model whose tokenizer a background task has loaded ("" before that).
+        self._tokenizer_model = ""
         self._following_current = False
         #: Replaces the modal format question (tests, scripted use): ``(path, detection) -> Dialect | None``.
         self.dialect_chooser: Callable[[Path, Detection], Dialect | None] | None = None
@@ -336,7 +338,9 @@ class DatasetsTab(QWidget):
             self._stats_task = None
         self._token_cache = {}
         index = DatasetIndex(document.dataset)
-        index.token_counter = _token_counter(document.profile.model)
+        # Rows computed on demand count their tokens only once the tokenizer was loaded in the
+        # background (loading it takes seconds; see refresh_stats).
+        index.token_counter = self._token_counter if self._tokenizer_ready(document.profile.model) else None
         self.index = index
         self.model.set_index(index)
         self.findings_panel.set_findings([], checking=True)
@@ -397,6 +401,12 @@ class DatasetsTab(QWidget):
         self.model.set_index(index)
         self._refresh_choices()
         self._restore_selection(selected, current)
+
+    def _tokenizer_ready(self, model: str) -> bool:
+        return self._tokenizer_model == model
+
+    def _token_counter(self, record: PreferenceRecord) -> int:
+        return _count_tokens(record, self.session.document.profile.model)
 
     @property
     def building(self) -> bool:
@@ -721,7 +731,9 @@ class DatasetsTab(QWidget):
             if document is not self.session.document:
                 return
             self._token_cache = result.cache
+            self._tokenizer_model = model
             if self.index is not None:
+                self.index.token_counter = self._token_counter
                 updated = self.index.adopt_tokens(snapshot.entries, result.longest)
                 if updated:
                     self.model.all_changed()
@@ -808,10 +820,13 @@ class DatasetsTab(QWidget):
         self.progress.show()
 
     def _progressed(self, done: int, total: int, _text: str) -> None:
+        # Percent steps: a progress bar repaints on every value change, which is not free.
         if total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(done, total))
-        self._update_counts()
+            percent = min(100, done * 100 // total)
+            if self.progress.maximum() != 100:
+                self.progress.setRange(0, 100)
+            if percent - self.progress.value() >= 5 or percent < self.progress.value() or percent == 100:
+                self.progress.setValue(percent)
 
     def _hide_progress(self) -> None:
         if self._build_task is None and self._stats_task is None:

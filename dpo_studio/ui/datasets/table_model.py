@@ -235,14 +235,12 @@ class DatasetTableModel(QAbstractTableModel):
                 return f"Example at line {line}" if line else "New example (not saved yet)"
             return str(line) if line else "new"
         if column is Column.PROMPT:
-            text = source.prompt[entry] or ""
+            text = source.text(column, entry)
             if unreadable and tooltip:
                 return f"This line could not be read and is kept as it is:\n{text}"
             return text
-        if column is Column.PREFERRED:
-            return source.preferred[entry]
-        if column is Column.REJECTED:
-            return source.rejected[entry]
+        if column in (Column.PREFERRED, Column.REJECTED):
+            return source.text(column, entry)
         if column is Column.TOKENS:
             tokens = source.tokens[entry]
             if tokens < 0:
