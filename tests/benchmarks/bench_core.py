@@ -13,8 +13,9 @@ For each size, in fresh subprocesses (so one measurement cannot warm or bloat an
   re-serialised (as OpenPipe JSONL), both atomically.
 * **peak RSS** of a process that only imports, opens and validates, against the file size.
 
-Times are the best of ``REPEATS`` runs of the same process (the machine is shared; the best run is the
-least disturbed one), measured the same way for the floors. Targets: open + validate ≤ 3× the parse
+Times are the best CPU time of ``REPEATS`` runs in the same process (the machine is shared: CPU time
+is far less disturbed by other work than wall time), measured the same way for the floors; the
+100k "under 10 s" target uses the best wall time. Targets: open + validate ≤ 3× the parse
 floor, token counting ≤ 1.5× bare tiktoken, peak memory ≤ 3× the file size, 100k pairs open and
 validate in under 10 s.
 """
@@ -36,12 +37,24 @@ REPEATS = 3
 SIZES = (10_000, 100_000)
 
 
-def _best(function: Callable[[], Any], repeats: int = REPEATS) -> float:
-    best = float("inf")
+#: Wall-clock times of the last :func:`_best` call (the 100k target is in seconds of waiting).
+WALL: dict[str, float] = {}
+
+
+def _best(function: Callable[[], Any], repeats: int = REPEATS, name: str = "") -> float:
+    """Best CPU time of ``repeats`` runs (and the best wall time, kept in :data:`WALL` under ``name``).
+
+    CPU time is what the ratios use: on a machine shared with other work, wall time mostly measures
+    the neighbours. The wall time is kept for the absolute "under 10 s" target.
+    """
+    best = wall = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_wall = time.process_time(), time.perf_counter()
         function()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
+        wall = min(wall, time.perf_counter() - start_wall)
+    if name:
+        WALL[name] = wall
     return best
 
 
@@ -74,7 +87,8 @@ def measure_times(path: Path) -> dict[str, float]:
     def two_passes() -> None:
         validate_dataset(Dataset.open(path), profile)
 
-    results = {"parse_floor": _best(parse_floor), "open_validate": _best(one_pass)}
+    results = {"parse_floor": _best(parse_floor), "open_validate": _best(one_pass, name="open_validate")}
+    results["open_validate_wall"] = WALL["open_validate"]
     results["open_only"] = _best(lambda: Dataset.open(path))
     results["open_then_validate"] = _best(two_passes)
     results["findings"] = findings[-1]
@@ -156,10 +170,12 @@ def bench(count: int) -> dict[str, Any]:
     parse_ratio = times["open_validate"] / times["parse_floor"]
     token_ratio = times["token_count"] / times["tiktoken_floor"]
     memory_ratio = memory["peak_rss"] / size
+    net_ratio = (memory["peak_rss"] - memory["baseline_rss"]) / size
     print(f"\n{count:,} pairs — {path.name}, {mb:,.1f} MB")
-    print(f"  parse floor (orjson loop)      {times['parse_floor']:7.2f} s")
+    print(f"  parse floor (orjson loop)      {times['parse_floor']:7.2f} s CPU")
     print(
-        f"  open + validate                {times['open_validate']:7.2f} s  = {parse_ratio:.2f}× floor "
+        f"  open + validate                {times['open_validate']:7.2f} s CPU = {parse_ratio:.2f}× floor "
+        f"({times['open_validate_wall']:.2f} s wall) "
         f"[≤ 3×: {_verdict(parse_ratio <= 3)}]"
     )
     print(
@@ -167,19 +183,19 @@ def bench(count: int) -> dict[str, Any]:
         f"validate_dataset {times['open_then_validate']:.2f} s; {times['findings']} findings)"
     )
     if count >= 100_000:
-        print(f"  100k open + validate < 10 s    {_verdict(times['open_validate'] < 10)}")
-    print(f"  tiktoken floor (encode loop)   {times['tiktoken_floor']:7.2f} s")
+        print(f"  100k open + validate < 10 s    {_verdict(times['open_validate_wall'] < 10)} (wall clock)")
+    print(f"  tiktoken floor (encode loop)   {times['tiktoken_floor']:7.2f} s CPU")
     print(
-        f"  token count                    {times['token_count']:7.2f} s  = {token_ratio:.2f}× floor "
+        f"  token count                    {times['token_count']:7.2f} s CPU = {token_ratio:.2f}× floor "
         f"({times['billed_tokens_high']:,} billed tokens, upper bound)  "
         f"[≤ 1.5×: {_verdict(token_ratio <= 1.5)}]"
     )
-    print(f"  save, untouched (byte copy)    {times['save_native']:7.2f} s")
-    print(f"  save, every record re-written  {times['save_converted']:7.2f} s  (as OpenPipe JSONL)")
+    print(f"  save, untouched (byte copy)    {times['save_native']:7.2f} s CPU")
+    print(f"  save, every record re-written  {times['save_converted']:7.2f} s CPU (as OpenPipe JSONL)")
     print(
-        f"  peak RSS open + validate       {memory['peak_rss'] / 1024 / 1024:7.0f} MB = {memory_ratio:.2f}× file "
-        f"(interpreter + imports {memory['baseline_rss'] / 1024 / 1024:.0f} MB)  "
-        f"[≤ 3×: {_verdict(memory_ratio <= 3)}]"
+        f"  peak RSS open + validate       {memory['peak_rss'] / 1024 / 1024:7.0f} MB = "
+        f"{memory_ratio:.2f}× file [≤ 3×: {_verdict(memory_ratio <= 3)}]; without the interpreter and "
+        f"imports ({memory['baseline_rss'] / 1024 / 1024:.0f} MB) {net_ratio:.2f}× file"
     )
     return {"pairs": count, "file_bytes": size, **times, **memory}
 
@@ -192,9 +208,8 @@ def main(argv: list[str]) -> int:
         print(json.dumps(measure(Path(argv[1]))))
         return 0
     sizes = [int(arg) for arg in argv] or list(SIZES)
-    print(
-        f"DPO Studio core benchmark — Python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), best of {REPEATS}"
-    )
+    cpus = os.cpu_count()
+    print(f"DPO Studio core benchmark — Python {sys.version.split()[0]}, {cpus} CPU(s), best of {REPEATS}")
     for count in sizes:
         bench(count)
     return 0
