@@ -36,16 +36,16 @@ class FindingsStrip(QFrame):
         self.rows_layout = QVBoxLayout(self.rows)
         self.rows_layout.setContentsMargins(0, 0, 0, 0)
         self.rows_layout.setSpacing(2)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(self.rows)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list_area = QScrollArea()
+        self.list_area.setWidgetResizable(True)
+        self.list_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.list_area.setWidget(self.rows)
+        self.list_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 2, 0, 2)
         layout.setSpacing(2)
         layout.addWidget(self.summary)
-        layout.addWidget(self.scroll)
+        layout.addWidget(self.list_area)
         self.show_findings([])
 
     @property
@@ -67,7 +67,7 @@ class FindingsStrip(QFrame):
         self._shown_once = True
         while self.rows_layout.count():
             item = self.rows_layout.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         for finding in ordered:
@@ -80,7 +80,7 @@ class FindingsStrip(QFrame):
             if errors:
                 parts.append(f"{errors} the platform would reject")
             self.summary.setText("<b>" + ", ".join(parts) + "</b>")
-        self.scroll.setVisible(bool(ordered))
+        self.list_area.setVisible(bool(ordered))
         self._fit_height()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -99,7 +99,7 @@ class FindingsStrip(QFrame):
         else:
             needed = self.rows_layout.totalSizeHint().height()
         cap = VISIBLE_ROWS * (2 * self.fontMetrics().lineSpacing() + 8)
-        self.scroll.setFixedHeight(min(needed, cap) + 2)
+        self.list_area.setFixedHeight(min(needed, cap) + 2)
 
     def _row(self, finding: Finding) -> QWidget:
         row = QWidget()
