@@ -115,7 +115,10 @@ def shared_prefix_length(first: Sequence[Any], second: Sequence[Any]) -> int:
 
 def extra_fields(value: dict[str, Any], known: Sequence[str]) -> dict[str, Any]:
     """The top-level fields of ``value`` that a dialect does not interpret, in source order."""
-    return {key: item for key, item in value.items() if key not in known}
+    known_set = frozenset(known)
+    if value.keys() <= known_set:  # the usual case, checked at C speed
+        return {}
+    return {key: item for key, item in value.items() if key not in known_set}
 
 
 def add_extra(out: dict[str, Any], extra: dict[str, Any]) -> None:
