@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +113,31 @@ def test_real_corpus_duplicates() -> None:
     report = quality_report(dataset.iter_records())
     assert report.pairs == 300
     assert sum(len(group) - 1 for group in report.duplicate_prompts) >= 5
+
+
+def test_statistics_bill_training_examples_only(tmp_path: Path) -> None:
+    from dpo_studio.core.statistics import dataset_statistics, format_statistics
+
+    lines = []
+    for i in range(12):
+        lines.append(
+            {
+                "messages": [
+                    {"role": "user", "content": f"Question {i}?"},
+                    {"role": "assistant", "content": f"Answer {i}, the good one."},
+                ],
+                "rejected_message": {"role": "assistant", "content": "Bad."},
+                "split": "TEST" if i < 4 else "TRAIN",
+            }
+        )
+    path = tmp_path / "openpipe.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    dataset = Dataset.open(path)
+    assert dataset.dialect.name == "openpipe"
+    stats = dataset_statistics(dataset, provider="openai", model="gpt-4.1-mini-2025-04-14")
+    assert stats["examples"] == 12
+    assert stats["split"] == {"train": 8, "validation": 4, "unset": 0}
+    assert stats["tokens"]["counted_examples"] == 8
+    assert stats["cost"]["epochs"] == 12  # auto: 100 // 8 examples
+    text = format_statistics(stats)
+    assert "8 train, 4 validation" in text and "Cost on OpenAI" in text
