@@ -65,6 +65,8 @@ class ExportDialog(QDialog):
         self.path_edit.setAccessibleName("File")
         self.validation_edit = QLineEdit(self)
         self.validation_edit.setAccessibleName("Validation file")
+        for edit in (self.path_edit, self.validation_edit):
+            edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
         self.skip_unreadable = QCheckBox("Leave out lines that cannot be read", self)
         self.summary_label = QLabel("Working out what will be written…", self)
         self.summary_label.setWordWrap(True)

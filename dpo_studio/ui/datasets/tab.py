@@ -166,7 +166,7 @@ class DatasetsTab(QWidget):
         session.currentChanged.connect(self._current_changed)
         session.findingsChanged.connect(self._findings_timer.start)
         session.validatingChanged.connect(self._validating_changed)
-        self.model.modelReset.connect(self._update_counts)
+        self.model.modelReset.connect(self._selection_changed)
         self.model.rowsInserted.connect(self._update_counts)
         self.model.rowsRemoved.connect(self._update_counts)
         self._document_replaced()
@@ -245,7 +245,7 @@ class DatasetsTab(QWidget):
                 "Duplicate", self.duplicate_selected, "Ctrl+D", "Add a copy of each selected example"
             ),
             "swap": self._action(
-                "Swap answers", self.swap_selected, "Ctrl+Shift+S", "Exchange preferred and rejected answers"
+                "Swap answers", self.swap_selected, "Ctrl+Shift+X", "Exchange preferred and rejected answers"
             ),
             "tag": self._action("Tag…", self.ask_tag, "Ctrl+T", "Add a tag to the selected examples"),
             "train": self._action("Training", lambda: self.set_split_selected(TRAIN)),
@@ -796,6 +796,8 @@ class DatasetsTab(QWidget):
         if self.building:
             text += " · filters cover the rows indexed so far"
         self.count_label.setText(text)
+        self.split_dialog_button.setEnabled(total > 0)
+        self.export_button.setEnabled(total > 0)
         if shown == 0:
             if self.model.row_filter.active:
                 self.no_rows_label.setText("No examples match the filter.")
