@@ -20,6 +20,9 @@ from pathlib import Path
 #: 'developer' role) whose answers differ.
 DIFF_EXAMPLE = 7
 FINDING_EXAMPLE = 38
+#: A preferred answer that calls a tool, and a multi-turn context with a tool result.
+TOOL_CALL_EXAMPLE = 16
+TOOL_RESULT_EXAMPLE = 17
 
 
 def main(out: Path) -> None:
@@ -64,6 +67,13 @@ def main(out: Path) -> None:
     session.set_current(FINDING_EXAMPLE)
     settle()
     editor.grab().save(str(out / f"editor-finding{suffix}.png"))
+    session.set_current(TOOL_CALL_EXAMPLE)
+    settle()
+    editor.grab().save(str(out / f"editor-toolcall{suffix}.png"))
+    session.set_current(TOOL_RESULT_EXAMPLE)
+    settle()
+    editor.grab().save(str(out / f"editor-multiturn{suffix}.png"))
+    session.set_current(FINDING_EXAMPLE)
     editor.resize(760, 640)
     settle()
     editor.grab().save(str(out / f"editor-narrow{suffix}.png"))

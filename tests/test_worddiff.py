@@ -149,3 +149,14 @@ def test_utf16_offsets_match_utf16_encoding(text: str) -> None:
     assert len(offsets) == len(text) + 1
     for index in range(len(text) + 1):
         assert offsets[index] == len(text[:index].encode("utf-16-le", "surrogatepass")) // 2
+
+
+def test_chance_matches_inside_a_rewrite_are_folded_but_real_anchors_stay() -> None:
+    left = "It shipped with DHL and should arrive on Thursday. You'll get the tracking link by email."
+    right = "Your order was processed by our team and handed to a carrier who will deliver it in due course."
+    diff = word_diff(left, right)
+    _check(left, right, diff)
+    assert [left[s.start : s.end] for s in diff.left if s.kind == "equal"] == ["."], "no 'and'/'the' confetti"
+    left, right = "a brown fox jumps high", "a red fox jumped high"
+    diff = word_diff(left, right)
+    assert [left[s.start : s.end] for s in diff.left if s.kind == "equal"] == ["a ", "fox ", "high"]

@@ -28,6 +28,8 @@ from itertools import accumulate
 from typing import Literal
 
 SpanKind = Literal["equal", "insert", "delete", "replace"]
+#: (kind, i1, i2, j1, j2): tokens [i1, i2) on the left relate to tokens [j1, j2) on the right.
+Opcode = tuple[SpanKind, int, int, int, int]
 
 # Scripts written without spaces between words: one character per token, so that a one-character change
 # in a Chinese or Japanese sentence is not shown as the whole sentence changing.
@@ -90,7 +92,8 @@ def word_diff(left: str, right: str) -> WordDiff:
     spans = _SpanBuilder(a, b)
     a_keys = [token.rstrip() or token for token in a]  # _word_of, inlined: this runs on every token
     b_keys = [token.rstrip() or token for token in b]
-    for tag, i1, i2, j1, j2 in _opcodes(a_keys, b_keys):
+    opcodes = _absorb_small_equalities(_opcodes(a_keys, b_keys), spans.a_starts, spans.b_starts)
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             spans.equal_tokens(i1, i2, j1, j2)
         elif tag == "replace":
@@ -202,9 +205,9 @@ def _starts(tokens: list[str]) -> list[int]:
     return [0, *accumulate(map(len, tokens))]
 
 
-def _opcodes(a: list[str], b: list[str]) -> list[tuple[SpanKind, int, int, int, int]]:
+def _opcodes(a: list[str], b: list[str]) -> list[Opcode]:
     """difflib-style opcodes for two token lists, from the matches of :func:`_matches`."""
-    opcodes: list[tuple[SpanKind, int, int, int, int]] = []
+    opcodes: list[Opcode] = []
     i = j = 0
     for ai, bj, size in [*_matches(a, b), (len(a), len(b), 0)]:
         if i < ai and j < bj:
@@ -217,6 +220,42 @@ def _opcodes(a: list[str], b: list[str]) -> list[tuple[SpanKind, int, int, int, 
             opcodes.append(("equal", ai, ai + size, bj, bj + size))
         i, j = ai + size, bj + size
     return opcodes
+
+
+def _absorb_small_equalities(opcodes: list[Opcode], a_starts: list[int], b_starts: list[int]) -> list[Opcode]:
+    """Fold a short equal run that sits between two much larger changes into one replaced block.
+
+    Two rewritten sentences share words like "and" or "the" by chance; marking those as equal breaks a
+    rewrite into confetti. An equality is folded when its length is at most half of the change on each
+    side of it (the larger side of each change counts), so a real anchor between two one-word edits
+    ("brown fox jumps" / "red fox jumped") stays visible.
+    """
+
+    def size(op: Opcode) -> int:
+        _tag, i1, i2, j1, j2 = op
+        return max(a_starts[i2] - a_starts[i1], b_starts[j2] - b_starts[j1])
+
+    out: list[Opcode] = []
+    for op in opcodes:
+        if op[0] != "equal":
+            while (
+                len(out) >= 2
+                and out[-1][0] == "equal"
+                and out[-2][0] != "equal"
+                and 2 * size(out[-1]) <= min(size(out[-2]), size(op))
+            ):
+                out.pop()
+                first = out.pop()
+                op = ("replace", first[1], op[2], first[3], op[4])
+            if out and out[-1][0] != "equal":
+                # Two changes meet (after folding): one replaced block.
+                first = out.pop()
+                op = ("replace", first[1], op[2], first[3], op[4])
+        out.append(op)
+    return [
+        ("replace", i1, i2, j1, j2) if tag != "equal" and i2 > i1 and j2 > j1 else (tag, i1, i2, j1, j2)
+        for tag, i1, i2, j1, j2 in out
+    ]
 
 
 def _matches(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:

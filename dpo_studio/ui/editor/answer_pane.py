@@ -136,13 +136,15 @@ class AnswerPane(QFrame):
         self.editor.setExtraSelections(selections)
         words = len(text.split())
         changed_words = sum(len(text[s.start : s.end].split()) or 1 for s in changed)
-        if identical:
+        if not text.strip():
+            summary = "no text"
+        elif identical:
             summary = "identical to the other"
         elif changed:
             summary = f"{changed_words} only here"
         else:
             summary = "all in the other"
-        self.counts.setText(f"{words} word{'s' if words != 1 else ''} · {summary}")
+        self.counts.setText(summary if not words else f"{words} word{'s' if words != 1 else ''} · {summary}")
 
     def highlighted_ranges(self) -> list[tuple[int, int]]:
         """The highlighted ranges as Qt positions (UTF-16 units), in order; for tests and checks."""

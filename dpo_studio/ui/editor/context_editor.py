@@ -184,10 +184,7 @@ class ContextEditor(QWidget):
             turn.show_message(message, _caption(index, shape, last_user), fresh=fresh)
         self.no_turns.setVisible(not record.context)
         self.tools.show_value(record.tools, fresh=fresh)
-        count = len(record.tools or [])
-        self.tools_toggle.setText(f"Tools ({count} defined)" if count else "Tools (none)")
-        if fresh and count and not self.tools_toggle.isChecked():
-            self.tools_toggle.setChecked(True)
+        self.tools_toggle.setText(_tools_summary(record.tools))
         self.parallel.setCurrentIndex(max(0, self.parallel.findData(record.parallel_tool_calls)))
         if record.parallel_tool_calls is None:
             self.parallel.setCurrentIndex(0)
@@ -214,9 +211,25 @@ class ContextEditor(QWidget):
         self.tools_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
 
+def _tools_summary(tools: list[dict[str, object]] | None) -> str:
+    """The tools toggle's label: how many tools and their names (collapsed, it is all one sees)."""
+    if not tools:
+        return "Tools: none"
+    names = []
+    for tool in tools:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        names.append(str(name) if name else "?")
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return f"Tools ({len(tools)}): {shown}"
+
+
 def _caption(index: int, roles: list[str], last_user: int) -> str:
+    last = index == len(roles) - 1
     if index == last_user:
-        return "Final user turn: the answers reply to this"
+        return "Final user turn: the answers reply to this" if last else "Last user turn"
     if roles[index] == "system":
         return "System message: instructions for the model"
+    if last:
+        return f"Turn {index + 1} of {len(roles)}: the answers follow this"
     return f"Turn {index + 1} of {len(roles)}"

@@ -87,7 +87,7 @@ def structured_parts(messages: list[Message], *, editable_last: bool = True) -> 
             lines.append(f"[{role}] {text}" if text else f"[{role}]")
         lines.extend(_tool_call_lines(message))
         if "tool_call_id" in message:
-            lines.append(f"answers tool call {message['tool_call_id']}")
+            lines.append(f"Result of tool call {message['tool_call_id']}")
     return "\n".join(lines)
 
 
@@ -105,19 +105,21 @@ def format_tool_call(call: Any) -> str:
             arguments = json.loads(arguments) if arguments.strip() else {}
         except ValueError:
             return f"{name}({arguments})"
-    pretty = json.dumps(arguments, ensure_ascii=False, indent=2)
-    return f"{name}({pretty})"
+    compact = f"{name}({json.dumps(arguments, ensure_ascii=False)})"
+    if len(compact) <= 90:
+        return compact
+    return f"{name}({json.dumps(arguments, ensure_ascii=False, indent=2)})"
 
 
 def _tool_call_lines(message: Message) -> list[str]:
     calls = message.get("tool_calls")
     if not isinstance(calls, list) or not calls:
         return []
-    lines = ["calls:" if len(calls) > 1 else "calls"]
+    lines = []
     for call in calls:
         call_id = call.get("id") if isinstance(call, dict) else None
         suffix = f"   (id {call_id})" if call_id else ""
-        lines.append(f"  {format_tool_call(call).replace(chr(10), chr(10) + '  ')}{suffix}")
+        lines.append(f"Tool call: {format_tool_call(call).replace(chr(10), chr(10) + '  ')}{suffix}")
     return lines
 
 
