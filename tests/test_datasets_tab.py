@@ -297,6 +297,31 @@ def test_bulk_actions_each_undo_in_one_step(qtbot: QtBot, tab: DatasetsTab) -> N
     assert records_of(session.document)[2].preferred == before[2].rejected
 
 
+def test_bulk_change_of_many_rows_is_reindexed_in_the_background(
+    qtbot: QtBot, tab: DatasetsTab, tmp_path: Path
+) -> None:
+    from tests.benchmarks.synthetic import write_synthetic
+
+    path = write_synthetic(tmp_path / "many.jsonl", 2600)
+    open_in(tab, path)
+    session = tab.session
+    tab.table.selectAll()
+    assert len(tab.selected_entries()) == 2600
+    tab.set_split_selected(VALIDATION)
+    assert tab.building  # more rows than are recomputed at once
+    settle(session)
+    tab.refresh_findings()
+    assert all(r.split == VALIDATION for r in records_of(session.document))
+    tab.filter_bar.select(tab.filter_bar.split, VALIDATION)
+    assert tab.model.rowCount() == 2600
+    assert tab.model.index(2599, 6).data() == "Validation"
+    session.undo_stack.undo()
+    settle(session)
+    tab.filter_bar.select(tab.filter_bar.split, NO_SPLIT)
+    assert tab.model.rowCount() == 2600
+    assert session.document.dataset.to_bytes() == path.read_bytes()
+
+
 def test_table_follows_the_session_current_entry(tab: DatasetsTab) -> None:
     open_in(tab, CHAT)
     tab.session.set_current(5)

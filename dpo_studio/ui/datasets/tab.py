@@ -51,6 +51,8 @@ from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
 
 #: Milliseconds to wait after findings change before redrawing the findings panel (typing in the editor).
 FINDINGS_DELAY_MS = 250
+#: Edits of up to this many rows update the table at once; larger ones are re-indexed in the background.
+EAGER_ROWS = 2000
 #: Up to this many rows, tokens and statistics are recounted automatically after every edit.
 AUTO_STATS_LIMIT = 20_000
 FILE_FILTER = "Preference data (*.jsonl *.json *.jsonl.txt);;All files (*)"
@@ -85,6 +87,8 @@ class DatasetsTab(QWidget):
         self._token_cache: dict[int, tuple[Entry, Any]] = {}
         #: The model whose tokenizer a background task has loaded ("" before that).
         self._tokenizer_model = ""
+        #: Entries changed since the findings were last taken from a full check.
+        self._unchecked = 0
         self._following_current = False
         #: Replaces the modal format question (tests, scripted use): ``(path, detection) -> Dialect | None``.
         self.dialect_chooser: Callable[[Path, Detection], Dialect | None] | None = None
@@ -353,6 +357,8 @@ class DatasetsTab(QWidget):
             self.refresh_stats()
 
     def _start_build(self) -> None:
+        if self._build_task is not None:
+            self._build_task.cancel()
         document = self.session.document
         snapshot = list(document.entries)
         built = DatasetIndex(document.dataset, snapshot)
@@ -366,6 +372,8 @@ class DatasetsTab(QWidget):
             return built
 
         def done(result: DatasetIndex) -> None:
+            if self._build_task is not handle[0]:
+                return  # a newer build replaced this one
             self._build_task = None
             self._hide_progress()
             if document is not self.session.document:
@@ -386,6 +394,7 @@ class DatasetsTab(QWidget):
             self.refresh_stats()
 
         self._show_progress("Indexing examples")
+        handle: list[TaskHandle] = []
         self._build_task = task_runner().run(
             work,
             on_done=done,
@@ -393,6 +402,7 @@ class DatasetsTab(QWidget):
             on_cancelled=self._hide_progress,
             description=f"Indexing {document.title}",
         )
+        handle.append(self._build_task)
 
     def _swap_index(self, index: DatasetIndex) -> None:
         selected = self.selected_entries()
@@ -420,10 +430,16 @@ class DatasetsTab(QWidget):
         if index is None:
             return
         index.mark_changed(entries)
-        document = self.session.document
-        for entry in entries:
-            index.set_row_findings(entry, document.findings_for(entry))
-            index.ensure(entry)
+        self._unchecked += len(entries)
+        if len(entries) <= EAGER_ROWS:
+            document = self.session.document
+            for entry in entries:
+                index.set_row_findings(entry, document.findings_for(entry))
+                index.ensure(entry)
+        else:
+            # A bulk change (fix all, split, undo of those): recompute the rows in the background; the
+            # findings follow from the session's full check.
+            self._start_build()
         self.model.entries_changed(entries)
         self._refresh_choices()
         self._stats_changed()
@@ -432,8 +448,12 @@ class DatasetsTab(QWidget):
         if self.index is None:
             return
         self.index.insert_pending(first, count)
-        for entry in range(first, first + count):
-            self.index.ensure(entry)
+        self._unchecked += count
+        if count <= EAGER_ROWS:
+            for entry in range(first, first + count):
+                self.index.ensure(entry)
+        else:
+            self._start_build()
         self.model.entries_inserted(first, count)
         self._stats_changed()
 
@@ -474,6 +494,13 @@ class DatasetsTab(QWidget):
         if document.report is None:
             self.findings_panel.set_findings([], checking=True)
             return
+        if not document.findings_current and self._unchecked > EAGER_ROWS:
+            # Many entries changed since the last full check: wait for the check (already scheduled by
+            # the session) instead of checking them one by one here.
+            self.findings_panel.set_checking("Checking the changed examples…")
+            return
+        if document.findings_current:
+            self._unchecked = 0
         findings = document.findings()
         by_entry: dict[int, list[Finding]] = {}
         for finding in findings:
