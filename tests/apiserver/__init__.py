@@ -6,9 +6,10 @@ with ApiServer(style="azure") as server:
                                 api_version="2025-04-01-preview")
 """
 
+from .deployments import ARM_AUDIENCE
 from .faults import Fault, FaultPlan
 from .protocol import ReceivedRequest
 from .samples import dpo_jsonl, sft_jsonl
 from .server import ApiServer
 
-__all__ = ["ApiServer", "Fault", "FaultPlan", "ReceivedRequest", "dpo_jsonl", "sft_jsonl"]
+__all__ = ["ARM_AUDIENCE", "ApiServer", "Fault", "FaultPlan", "ReceivedRequest", "dpo_jsonl", "sft_jsonl"]
