@@ -279,6 +279,13 @@ def test_notes_tags_split_and_metadata_edits(
     details.tags.setFocus()
     qtbot.keyClicks(details.tags, "science, multiple choice, science")
     assert record(session).tags == ["science", "multiple choice"]
+    # Ctrl+Z in the tags field is the shared undo too (not the field's private one).
+    steps = session.undo_stack.count()
+    qtbot.keyClick(details.tags, Qt.Key.Key_Z, CTRL)
+    assert record(session).tags == [] and details.tags.text() == ""
+    qtbot.keyClick(details.tags, Qt.Key.Key_Z, CTRL | SHIFT)
+    assert record(session).tags == ["science", "multiple choice"]
+    assert session.undo_stack.count() == steps
 
     details.split.setFocus()
     qtbot.keyClick(details.split, Qt.Key.Key_Down)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from dpo_studio.core.records import TRAIN, VALIDATION, PreferenceRecord
 from dpo_studio.ui.editor.json_field import JsonField, check_object
-from dpo_studio.ui.editor.text_edit import SessionTextEdit
+from dpo_studio.ui.editor.text_edit import SessionLineEdit, SessionTextEdit
 
 #: The tag the Flag action toggles.
 FLAG_TAG = "flagged"
@@ -53,7 +53,7 @@ class DetailsPanel(QWidget):
         self.notes.setObjectName("notesField")
         self.notes.setAccessibleName("Notes")
         self.notes.edited.connect(self.notesEdited)
-        self.tags = QLineEdit()
+        self.tags = SessionLineEdit(undo_stack)
         self.tags.setObjectName("tagsField")
         self.tags.setPlaceholderText("comma-separated, e.g. tone, too long")
         self.tags.setToolTip("Tags of this example, separated by commas. Flag adds the tag “flagged”.")
@@ -101,11 +101,14 @@ class DetailsPanel(QWidget):
             self._tags_shown = list(record.tags)
             if parse_tags(self.tags.text()) != record.tags:
                 self.tags.setText(format_tags(record.tags))
-        self.split.clear()
-        for label, value in _SPLITS:
-            self.split.addItem(label, value)
+        choices = list(_SPLITS)
         if record.split not in (None, TRAIN, VALIDATION):
-            self.split.addItem(str(record.split), record.split)
+            choices.append((str(record.split), record.split))  # an unusual value stays choosable
+        shown = [(self.split.itemText(i), self.split.itemData(i)) for i in range(self.split.count())]
+        if shown != choices:
+            self.split.clear()
+            for label, value in choices:
+                self.split.addItem(label, value)
         self.split.setCurrentIndex(0 if record.split is None else self.split.findData(record.split))
         self.metadata.show_value(record.metadata, fresh=fresh)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QTextCursor, QTextLayout, QUndoStack
-from PySide6.QtWidgets import QFrame, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QFrame, QLineEdit, QPlainTextEdit, QWidget
 
 from dpo_studio.core.worddiff import utf16_offsets
 
@@ -192,3 +192,32 @@ class SessionTextEdit(QPlainTextEdit):
             + 2
         )
         self.setFixedHeight(height)
+
+
+class SessionLineEdit(QLineEdit):
+    """A one-line field whose Ctrl+Z / Ctrl+Shift+Z act on the session's stack, like the text boxes."""
+
+    def __init__(self, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._undo_stack = undo_stack
+
+    def event(self, event: QEvent) -> bool:
+        """Claim undo/redo keys (QLineEdit would otherwise undo inside the field only)."""
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and (event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo))
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Undo and redo go to the shared stack."""
+        if event.matches(QKeySequence.StandardKey.Undo):
+            self._undo_stack.undo()
+            return
+        if event.matches(QKeySequence.StandardKey.Redo):
+            self._undo_stack.redo()
+            return
+        super().keyPressEvent(event)
