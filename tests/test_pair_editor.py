@@ -27,7 +27,7 @@ from dpo_studio.ui.editor.messages import (
     with_answer_text,
     with_content_text,
 )
-from dpo_studio.ui.editor.text_edit import SessionTextEdit
+from dpo_studio.ui.editor.text_edit import SessionTextEdit, qt_plain
 from dpo_studio.ui.session import DocumentSession
 from dpo_studio.ui.tasks import task_runner
 from tests.conftest import CORPUS
@@ -625,3 +625,38 @@ def test_editing_text_keeps_tool_calls_parts_and_unknown_keys() -> None:
     assert answer_text(two) == "42"
     shown = structured_parts(two)
     assert "[assistant]" in shown and "f({})" in shown
+
+
+@pytest.mark.parametrize(
+    "path", sorted(CORPUS.rglob("*.jsonl")) + sorted(CORPUS.rglob("*.json")), ids=lambda p: p.name
+)
+def test_every_corpus_file_can_be_browsed_and_edited(qtbot: QtBot, tmp_path: Path, path: Path) -> None:
+    """Real files of every dialect (and the invalid ones): the first examples show and take an edit."""
+    copy = tmp_path / path.name
+    shutil.copyfile(path, copy)
+    session = open_session(copy)
+    try:
+        widget = show_editor(qtbot, session)
+        widget.go_first()
+        seen = 0
+        while seen < 40 and session.current >= 0:
+            found = session.document.record(session.current)
+            if found is not None:
+                assert widget.pages.currentWidget() is widget.editor_page
+                assert widget.preferred.text() == qt_plain(answer_text(found.preferred))
+                assert len(widget.context.turn_editors) == len(found.context)
+            seen += 1
+            before = session.current
+            widget.go_next()
+            if session.current == before:
+                break
+        index = next((i for i in session.document.record_indices()), None)
+        if index is not None:
+            session.set_current(index)
+            type_at_end(qtbot, widget.rejected.editor, " (edited)")
+            assert record(session).rejected_text.endswith(" (edited)")
+            session.undo_stack.undo()
+            assert not session.dirty
+    finally:
+        task_runner().wait_all(10)
+        session.shutdown()
