@@ -67,7 +67,9 @@ def load_record(connection_id: str) -> AuthenticationRecord | None:
 
 def save_record(connection_id: str, record: AuthenticationRecord) -> None:
     """Keep the AuthenticationRecord so the next run signs in silently from the token cache."""
-    atomic_write_bytes(record_path(connection_id), record.serialize().encode("utf-8"))
+    path = record_path(connection_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, record.serialize().encode("utf-8"))
 
 
 def forget_record(connection_id: str) -> None:
