@@ -183,6 +183,11 @@ def test_filter_by_finding_split_and_tag(qtbot: QtBot, tab: DatasetsTab) -> None
     bar.select(bar.split, NO_SPLIT)
     assert shown_entries(tab) == [4]
     bar.clear()
+    select_rows(tab, [4])
+    tab.untag_selected("tone")
+    bar.select(bar.tag, "tone")
+    assert shown_entries(tab) == [1]
+    bar.clear()
     assert tab.model.rowCount() == 12
     # An identical-answers example gets a finding; filter by its code.
     record = session.document.record(7)

@@ -53,6 +53,8 @@ from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
 FINDINGS_DELAY_MS = 250
 #: Edits of up to this many rows update the table at once; larger ones are re-indexed in the background.
 EAGER_ROWS = 2000
+#: Milliseconds of quiet after an edit before the statistics are recomputed.
+STATS_DELAY_MS = 800
 #: Up to this many rows, tokens and statistics are recounted automatically after every edit.
 AUTO_STATS_LIMIT = 20_000
 FILE_FILTER = "Preference data (*.jsonl *.json *.jsonl.txt);;All files (*)"
@@ -150,6 +152,11 @@ class DatasetsTab(QWidget):
         self._message_timer.setSingleShot(True)
         self._message_timer.setInterval(6000)
         self._message_timer.timeout.connect(self._clear_message)
+        # Statistics follow edits a moment later (typing in the editor edits on every key).
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setSingleShot(True)
+        self._stats_timer.setInterval(STATS_DELAY_MS)
+        self._stats_timer.timeout.connect(self._refresh_stats_later)
         self._findings_timer = QTimer(self)
         self._findings_timer.setSingleShot(True)
         self._findings_timer.setInterval(FINDINGS_DELAY_MS)
@@ -252,6 +259,9 @@ class DatasetsTab(QWidget):
                 "Swap answers", self.swap_selected, "Ctrl+Shift+X", "Exchange preferred and rejected answers"
             ),
             "tag": self._action("Tag…", self.ask_tag, "Ctrl+T", "Add a tag to the selected examples"),
+            "untag": self._action(
+                "Remove tag…", self.ask_untag, "", "Remove a tag from the selected examples"
+            ),
             "train": self._action("Training", lambda: self.set_split_selected(TRAIN)),
             "validation": self._action("Validation", lambda: self.set_split_selected(VALIDATION)),
             "no_split": self._action("No split", lambda: self.set_split_selected(None)),
@@ -510,7 +520,7 @@ class DatasetsTab(QWidget):
             index.set_findings(by_entry)
             self.model.all_changed()
             if self.model.row_filter.finding:
-                self.model.refresh()
+                self._apply_filter(self.model.row_filter)
         self.findings_panel.set_findings(findings, checking=not document.findings_current)
         self.stats_panel.set_findings(findings)
         self._refresh_choices()
@@ -570,7 +580,7 @@ class DatasetsTab(QWidget):
 
     def _selection_changed(self, *_args: object) -> None:
         count = len(self.table.selectionModel().selectedRows())
-        for key in ("delete", "duplicate", "swap", "tag", "train", "validation", "no_split"):
+        for key in ("delete", "duplicate", "swap", "tag", "untag", "train", "validation", "no_split"):
             self._actions[key].setEnabled(count > 0)
         self.split_button.setEnabled(count > 0)
         self._update_counts()
@@ -600,7 +610,7 @@ class DatasetsTab(QWidget):
         menu = QMenu(self)
         menu.addAction(self._actions["edit"])
         menu.addSeparator()
-        for key in ("duplicate", "swap", "tag"):
+        for key in ("duplicate", "swap", "tag", "untag"):
             menu.addAction(self._actions[key])
         menu.addMenu(self.split_menu)
         menu.addSeparator()
@@ -651,6 +661,27 @@ class DatasetsTab(QWidget):
         )
         if ok and tag.strip():
             self.tag_selected(tag)
+
+    def ask_untag(self) -> None:
+        """Ask which of the selection's tags to remove, and remove it."""
+        document = self.session.document
+        tags = sorted(
+            {
+                tag
+                for entry in self.selected_entries()
+                if (record := document.record(entry))
+                for tag in record.tags
+            },
+            key=str.casefold,
+        )
+        if not tags:
+            self.say("The selected examples have no tags.")
+            return
+        tag, ok = QInputDialog.getItem(
+            self, "Remove tag", "Tag to remove from the selected examples:", tags, 0, False
+        )
+        if ok and tag:
+            self.untag_selected(tag)
 
     def _edit_selected(self, change: bulk.RecordChange, text: str) -> None:
         entries = self.selected_entries()
@@ -713,7 +744,7 @@ class DatasetsTab(QWidget):
     def _stats_changed(self) -> None:
         index = self.index
         if index is not None and len(index.rows()) <= AUTO_STATS_LIMIT and not self.building:
-            QTimer.singleShot(0, self._refresh_stats_later)
+            self._stats_timer.start()
         else:
             self._stats_stale = True
             self.stats_panel.set_stale(True)
