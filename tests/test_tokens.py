@@ -287,3 +287,13 @@ def test_counting_works_in_a_network_namespace_without_interfaces(tmp_path: Path
         "gpt-4.1-mini-2025-04-14",
     )
     assert data["o200k"] == in_process
+
+
+def test_upper_bound_with_lone_surrogates_and_emoji() -> None:
+    record = PreferenceRecord(
+        context=[{"role": "user", "content": "\ud800" * 20 + "🙂" * 30 + "東京データ" * 10}],
+        preferred=[{"role": "assistant", "content": "\udfff x \ud83d"}],
+        rejected=[{"role": "assistant", "content": "🙂"}],
+    )
+    for model in ("gpt-4o-2024-08-06", "gpt-3.5-turbo"):
+        assert 0 < count_record_tokens(record, model) <= upper_bound_tokens(record)

@@ -272,7 +272,11 @@ def _sum_tokens(texts: Sequence[str], count: Callable[[str], int]) -> int:
 
 def record_tokens(record: PreferenceRecord, model: str) -> RecordTokens:
     """Chat-format token counts of one example's prompt and both answers."""
-    count = text_counter(model)
+    return record_tokens_with(record, text_counter(model))
+
+
+def record_tokens_with(record: PreferenceRecord, count: Callable[[str], int]) -> RecordTokens:
+    """:func:`record_tokens` with a ready ``text -> tokens`` counter (for loops over many records)."""
     texts: list[str] = []
     prompt = prompt_texts(record, texts) + _sum_tokens(texts, count)
     texts.clear()
@@ -292,18 +296,23 @@ def count_text_tokens(text: str, model: str) -> int:
     return text_counter(model)(text)
 
 
+def _utf8_size(texts: Sequence[str]) -> int:
+    # Lone surrogates (possible in edited text) are counted as 3 bytes, like tiktoken's replacement.
+    return sum(len(text.encode("utf-8", "surrogatepass")) for text in texts)
+
+
 def upper_bound_tokens(record: PreferenceRecord) -> int:
     """A cheap upper bound of :func:`count_record_tokens` without tokenizing.
 
-    A BPE token is at least one byte of UTF-8, so a text never has more tokens than bytes; a character
-    takes at most 4 bytes, hence ``4 × characters`` bounds the tokens. Framing is added generously.
+    Every BPE token stands for at least one byte of UTF-8, so a text never has more tokens than bytes;
+    framing tokens are added as counted.
     """
     texts: list[str] = []
-    prompt = prompt_texts(record, texts) + 4 * sum(len(t) for t in texts)
+    prompt = prompt_texts(record, texts) + _utf8_size(texts)
     texts.clear()
-    preferred = messages_texts(record.preferred, texts) + 4 * sum(len(t) for t in texts)
+    preferred = messages_texts(record.preferred, texts) + _utf8_size(texts)
     texts.clear()
-    rejected = messages_texts(record.rejected, texts) + 4 * sum(len(t) for t in texts)
+    rejected = messages_texts(record.rejected, texts) + _utf8_size(texts)
     return prompt + max(preferred, rejected)
 
 
@@ -336,12 +345,13 @@ def count_dataset_tokens(
     truncates longer examples, so it cannot bill more).
     """
     limit = example_token_limit(model)
+    count = text_counter(model)
     per_entry: dict[int, RecordTokens] = {}
     prompt = preferred = rejected = low = high = longest = 0
     over: dict[int, int] = {}
     done = 0
     for index, record in records:
-        tokens = record_tokens(record, model)
+        tokens = record_tokens_with(record, count)
         per_entry[index] = tokens
         prompt += tokens.prompt
         preferred += tokens.preferred
