@@ -660,3 +660,23 @@ def test_every_corpus_file_can_be_browsed_and_edited(qtbot: QtBot, tmp_path: Pat
     finally:
         task_runner().wait_all(10)
         session.shutdown()
+
+
+def test_highlight_colours_follow_the_theme(
+    qtbot: QtBot, editor: PairEditor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dpo_studio.ui import theme
+    from dpo_studio.ui.editor.answer_pane import DARK_ALPHA, PREFERRED_TINT
+
+    def alphas() -> set[int]:
+        return {s.format.background().color().alpha() for s in editor.preferred.editor.extraSelections()}
+
+    assert alphas() == {PREFERRED_TINT.alpha()}
+    monkeypatch.setenv(theme.THEME_VARIABLE, "dark")
+    try:
+        theme.apply_theme()
+        assert alphas() == {DARK_ALPHA}
+    finally:
+        monkeypatch.setenv(theme.THEME_VARIABLE, "light")
+        theme.apply_theme()
+    assert alphas() == {PREFERRED_TINT.alpha()}

@@ -10,13 +10,23 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QText
 
 from dpo_studio.core.records import Message
 from dpo_studio.core.worddiff import DiffSpan, utf16_offsets
+from dpo_studio.ui import theme
 from dpo_studio.ui.editor.messages import answer_text, structured_parts
 from dpo_studio.ui.editor.text_edit import SessionTextEdit
 
 #: Highlight colours. Translucent, so they tint whatever the palette's base colour is (light or dark)
-#: and the text keeps the palette's own colour and contrast.
+#: and the text keeps the palette's own colour and contrast; a dark base needs a little more opacity.
 PREFERRED_TINT = QColor(46, 160, 67, 90)
 REJECTED_TINT = QColor(229, 62, 62, 90)
+DARK_ALPHA = 130
+
+
+def tint(kind: str) -> QColor:
+    """The highlight colour of an answer kind for the palette in use."""
+    colour = QColor(PREFERRED_TINT if kind == "preferred" else REJECTED_TINT)
+    if theme.is_dark():
+        colour.setAlpha(DARK_ALPHA)
+    return colour
 
 
 class AnswerPane(QFrame):
@@ -31,7 +41,7 @@ class AnswerPane(QFrame):
         super().__init__(parent)
         self.kind = kind
         preferred = kind == "preferred"
-        self._tint = PREFERRED_TINT if preferred else REJECTED_TINT
+        self._tint = PREFERRED_TINT if preferred else REJECTED_TINT  # the swatch's hue
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setObjectName(f"{kind}Pane")
 
@@ -119,7 +129,7 @@ class AnswerPane(QFrame):
         changed = [span for span in spans if span.changed]
         offsets = utf16_offsets(text)
         fmt = QTextCharFormat()
-        fmt.setBackground(self._tint)
+        fmt.setBackground(tint(self.kind))
         document = self.editor.document()
         selections: list[QTextEdit.ExtraSelection] = []
         for span in changed:

@@ -33,6 +33,7 @@ from dpo_studio.core.dataset import EntryKind
 from dpo_studio.core.findings import Finding
 from dpo_studio.core.records import PreferenceRecord
 from dpo_studio.core.worddiff import word_diff
+from dpo_studio.ui import theme
 from dpo_studio.ui.editor.answer_pane import AnswerPane
 from dpo_studio.ui.editor.context_editor import ContextEditor
 from dpo_studio.ui.editor.details import FLAG_TAG, DetailsPanel
@@ -144,6 +145,8 @@ class PairEditor(QWidget):
         session.entriesInserted.connect(lambda _first, _count: self._load(fresh=False))
         session.entriesRemoved.connect(lambda _indices: self._load(fresh=False))
         session.findingsChanged.connect(self._findings_timer.start)
+        # A bound method (not a lambda): Qt drops the connection when the editor is destroyed.
+        theme.theme_signals.changed.connect(self._on_theme_changed)
         self._load(fresh=True)
 
     # -- building ----------------------------------------------------------------------------------
@@ -474,6 +477,11 @@ class PairEditor(QWidget):
         # typing before running it again, so it never interrupts a burst of keystrokes.
         elapsed_ms = (time.perf_counter() - started) * 1000
         self._diff_timer.setInterval(int(min(MAX_DIFF_DELAY_MS, max(DIFF_DELAY_MS, 4 * elapsed_ms))))
+
+    def _on_theme_changed(self, _dark: bool) -> None:
+        """Highlight colours depend on the palette: paint them again."""
+        if self.pages.currentWidget() is self.editor_page:
+            self.refresh_differences()
 
     def refresh_findings(self) -> None:
         """Show the findings of the current example (per-example rules run on its current contents)."""
