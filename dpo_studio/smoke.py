@@ -45,6 +45,12 @@ ALLOWED_STDERR = (
     re.compile(r"^This plugin does not support propagateSizeHints\(\)$"),  # offscreen platform
     re.compile(r"^QStandardPaths: XDG_RUNTIME_DIR not set, defaulting to '.*'$"),  # root on CI
     re.compile(r"^QStandardPaths: wrong permissions on runtime directory .*$"),
+    # Qt's notice when started under the C/POSIX locale (bare CI containers, `env -i`): it switches
+    # to C.UTF-8 by itself, which is what DPO Studio needs anyway.
+    re.compile(r'^Detected locale "C" with character encoding ".*", which is not UTF-8\.$'),
+    re.compile(r'^Qt depends on a UTF-8 locale, and has switched to "C\.UTF-8" instead\.$'),
+    re.compile(r"^If this causes problems, reconfigure your locale\. See the locale\(1\) manual$"),
+    re.compile(r"^for more information\.$"),
 )
 SENTENCE = "DPO Studio counts tokens offline, even on a plane."
 FAKE_KEY = "smoke-test-not-a-real-key"
@@ -192,9 +198,16 @@ def check_main_window() -> str:
 
     from dpo_studio.ui.main_window import MainWindow
 
+    from dpo_studio.ui.tasks import task_runner
+
     window = MainWindow()
     try:
         window.show()
+        _tick()
+        # Tabs start background work when they are built (e.g. loading the tokenizer); let it finish
+        # and deliver its results while the window is alive, as it would in use.
+        if not task_runner().wait_all(60.0):
+            raise SmokeFailure("background tasks started by the main window did not finish in 60 s")
         _tick()
         tabs = getattr(window, "tabs", None) or window.findChild(QTabWidget)
         tab_names = [tabs.tabText(i) for i in range(tabs.count())] if tabs else []
