@@ -197,7 +197,6 @@ def check_main_window() -> str:
     from PySide6.QtWidgets import QTabWidget
 
     from dpo_studio.ui.main_window import MainWindow
-
     from dpo_studio.ui.tasks import task_runner
 
     window = MainWindow()
