@@ -62,19 +62,27 @@ def test_example_limits() -> None:
     assert example_token_limit("gpt-3.5-turbo-0125") == 16_385
 
 
-def test_bundled_files_give_the_published_token_ids() -> None:
+def test_bundled_files_give_the_published_token_ids(tmp_path: Path) -> None:
     # Token ids published for these encodings (tiktoken README / OpenAI tokenizer page).
     assert get_encoding(CL100K).encode_ordinary("hello world") == [15339, 1917]
     assert get_encoding(O200K).encode_ordinary("hello world") == [24912, 2375]
-    # The unpacked files carry the SHA-256 tiktoken checks for the originals.
-    folder = tokenizer_folder()
-    for name, url in (
-        (O200K, "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"),
-        (CL100K, "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"),
+    # The unpacked files sit under tiktoken's cache names and carry the SHA-256 it checks.
+    for name, url, sha256 in (
+        (
+            O200K,
+            "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+            "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        ),
+        (
+            CL100K,
+            "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+            "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        ),
     ):
-        cached = folder / hashlib.sha1(url.encode()).hexdigest()
-        assert cached.is_file()
-        assert len(cached.read_bytes()) > 1_000_000, name
+        cached = prepare_rank_file(name, tmp_path)
+        assert cached == tmp_path / hashlib.sha1(url.encode()).hexdigest()
+        assert hashlib.sha256(cached.read_bytes()).hexdigest() == sha256
+    assert tokenizer_folder().is_relative_to(Path(os.environ["DPO_STUDIO_HOME"]))
 
 
 def test_damaged_cache_file_is_replaced(tmp_path: Path) -> None:

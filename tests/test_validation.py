@@ -105,7 +105,9 @@ def test_a_clean_example_has_no_findings() -> None:
     assert check(pair(), OPENAI) == []
     # ... and it takes the fast path, which the property test below proves equivalent.
     assert _plain_openai_key(pair(), 100, OPENAI.token_limit) is not None
-    assert _plain_openai_key(pair(tools=[TOOL], parallel_tool_calls=False), 100, OPENAI.token_limit) is not None
+    assert (
+        _plain_openai_key(pair(tools=[TOOL], parallel_tool_calls=False), 100, OPENAI.token_limit) is not None
+    )
     assert _plain_openai_key(pair(), 70_000, OPENAI.token_limit) is None  # big: the token limit needs a count
 
 
