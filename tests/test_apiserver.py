@@ -779,3 +779,62 @@ def test_azure_classic_route_deletes_finished_jobs_only(azure_api_server: ApiSer
     assert response.status_code == 204
     with pytest.raises(openai.NotFoundError):
         client.fine_tuning.jobs.retrieve(job.id)
+
+
+def test_truncated_replies_break_mid_body_and_mid_stream(api_server: ApiServer) -> None:
+    client = openai_client(api_server)
+    api_server.faults.add("GET", r"^/models$", "truncate")
+    with pytest.raises(openai.APIConnectionError):
+        client.models.list()
+    assert client.models.list().data  # once only
+
+    api_server.faults.add("POST", r"^/chat/completions$", "truncate", after=3)
+    stream = client.chat.completions.create(model="gpt-4o-2024-08-06", messages=CHAT, stream=True)
+    received = []
+    with pytest.raises(openai.APIConnectionError):
+        for chunk in stream:
+            received.append(chunk)
+    assert len(received) == 3
+
+
+def test_unknown_statuses_and_event_types_can_be_injected(api_server: ApiServer) -> None:
+    client = openai_client(api_server)
+    job = start_dpo_job(client, method=DPO)
+    api_server.force_status(job.id, "validating_data")
+    assert client.fine_tuning.jobs.retrieve(job.id).status == "validating_data"
+    assert [j.status for j in client.fine_tuning.jobs.list()] == ["validating_data"]
+    api_server.force_status(job.id, None)
+    assert client.fine_tuning.jobs.retrieve(job.id).status == "validating_files"
+
+    event_id = api_server.add_event(
+        job.id, "Moderation checks passed.", type="moderation_checks", data={"flagged": False}
+    )
+    custom = api_server.add_event(
+        job.id, "Step 1/1", type="metrics", data={"step": 1, "train_rewards_margin": 0.42}
+    )
+    events = {e.id: e for e in client.fine_tuning.jobs.list_events(job.id)}
+    assert events[event_id].type == "moderation_checks"
+    assert events[custom].data == {"step": 1, "train_rewards_margin": 0.42}
+    assert api_server.violations == []  # injected values are allowed, nothing else is
+
+
+def test_file_expiry_is_sent_as_form_fields_and_echoed(api_server: ApiServer) -> None:
+    client = openai_client(api_server)
+    stored = client.files.create(
+        file=("t.jsonl", io.BytesIO(dpo_jsonl(10))),
+        purpose="fine-tune",
+        expires_after={"anchor": "created_at", "seconds": 7200},
+    )
+    assert stored.expires_at == stored.created_at + 7200
+    assert api_server.requests_to("POST", "^/files$")[0].form == {
+        "purpose": "fine-tune",
+        "expires_after[anchor]": "created_at",
+        "expires_after[seconds]": "7200",
+    }
+    with pytest.raises(openai.BadRequestError, match="less than the minimum of 3600"):
+        client.files.create(
+            file=("t.jsonl", io.BytesIO(dpo_jsonl(10))),
+            purpose="fine-tune",
+            expires_after={"anchor": "created_at", "seconds": 60},
+        )
+    assert "expires_after.seconds: 60 is less than the minimum of 3600" in api_server.take_violations()[0]

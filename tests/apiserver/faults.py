@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("status", "slow", "drop", "file_invalid", "refuse_job")
+KINDS = ("status", "slow", "drop", "truncate", "file_invalid", "refuse_job")
 
 
 @dataclass
@@ -22,6 +22,7 @@ class Fault:
     retry_after: float | None = 1
     delay: float = 0.0
     body: Any = None
+    after: int = 2
     hits: int = 0
 
     def matches(self, method: str, api_path: str) -> bool:
@@ -51,12 +52,15 @@ class FaultPlan:
         retry_after: float | None = 1,
         delay: float = 0.0,
         body: Any = None,
+        after: int = 2,
     ) -> Fault:
         """Plan a fault for requests whose API path (e.g. "/fine_tuning/jobs") matches `path_regex`.
 
         kinds: "status" (respond `status`, default 429, with the style's error body or `body`; 429/503 carry
         Retry-After: `retry_after` seconds unless it is None), "slow" (wait `delay` seconds, then answer
-        normally), "drop" (close the connection without a response), "file_invalid" (the uploaded file is
+        normally), "drop" (close the connection without a response), "truncate" (send the status line,
+        headers and half the body - or the first `after` events of a stream - then close the connection),
+        "file_invalid" (the uploaded file is
         stored with status "error" and `body` or a default as status_details; jobs using it fail validation),
         "refuse_job" (job creation refused: OpenAI's wind-down 403 or Azure's quota 400 unless `status`/`body`
         say otherwise). `times` bounds how many matching requests are affected (at least 1).
@@ -66,7 +70,7 @@ class FaultPlan:
         if times < 1:
             raise ValueError("times must be at least 1: faults are always bounded")
         re.compile(path_regex)
-        fault = Fault(method, path_regex, kind, times, status, retry_after, delay, body)
+        fault = Fault(method, path_regex, kind, times, status, retry_after, delay, body, after)
         with self._lock:
             self._faults.append(fault)
         return fault

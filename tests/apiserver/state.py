@@ -156,6 +156,7 @@ class Job:
     estimated_finish: int | None = None
     error: dict[str, Any] | None = None
     model_base: str | None = None  # the tuned model's name, fixed at the first checkpoint
+    status_override: str | None = None  # a status string reported verbatim (tests of unknown states)
 
     @property
     def method_type(self) -> str:
@@ -176,7 +177,7 @@ class Job:
             "organization_id": "org-dpostudiotest" if style == "openai" else "",
             "training_file": self.training_file,
             "validation_file": self.validation_file,
-            "status": names[self.state],
+            "status": self.status_override or names[self.state],
             "error": self.error,
             "fine_tuned_model": self.fine_tuned_model,
             "finished_at": self.finished_at,
@@ -303,18 +304,25 @@ class World:
         return job
 
     def _event(
-        self, job: Job, message: str, *, level: str = "info", data: dict[str, Any] | None = None
-    ) -> None:
+        self,
+        job: Job,
+        message: str,
+        *,
+        level: str = "info",
+        data: dict[str, Any] | None = None,
+        kind: str | None = None,
+    ) -> dict[str, Any]:
         event: dict[str, Any] = {
             "object": "fine_tuning.job.event",
             "id": self.new_id("event"),
             "created_at": self.now,
             "level": level,
             "message": message,
-            "type": "metrics" if data is not None else "message",
+            "type": kind or ("metrics" if data is not None else "message"),
             "data": data if data is not None else {},
         }
         job.events.append(event)
+        return event
 
     def advance(self, job: Job, steps: int) -> None:
         """Move one job `steps` ticks along: validate -> queue -> run step by step -> finish."""
