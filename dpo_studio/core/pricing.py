@@ -274,7 +274,7 @@ def estimate_cost(
         )
     if epochs is None:
         notes.append(
-            f"'auto' epochs resolve to {resolved} for {examples} examples (OpenAI's published rule)."
+            f"'auto' epochs resolve to {resolved} for {examples:,} examples (OpenAI's published rule)."
         )
     if _price_provider(key) == "azure":
         if tokens_high * resolved > AZURE_MAX_JOB_TOKENS:
