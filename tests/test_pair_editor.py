@@ -678,3 +678,28 @@ def test_highlight_colours_follow_the_theme(
         monkeypatch.setenv(theme.THEME_VARIABLE, "light")
         theme.apply_theme()
     assert alphas() == {PREFERRED_TINT.alpha()}
+
+
+def test_undo_of_an_edit_to_another_example_shows_that_example(
+    qtbot: QtBot, editor: PairEditor, session: DocumentSession
+) -> None:
+    original = record(session, 0)
+    type_at_end(qtbot, editor.preferred.editor, " Sure.")
+    press(qtbot, editor, "next")
+    press(qtbot, editor, "next")
+    assert session.current == 2
+    qtbot.keyClick(editor.preferred.editor, Qt.Key.Key_Z, CTRL)
+    assert record(session, 0) == original
+    assert session.current == 0, "the undone change is shown, not done out of sight"
+    assert editor.preferred.text() == original.preferred_text
+    qtbot.keyClick(editor.preferred.editor, Qt.Key.Key_Z, CTRL | SHIFT)
+    assert session.current == 0 and editor.preferred.text() == original.preferred_text + " Sure."
+
+    # Undoing a delete brings the example back into view.
+    session.set_current(4)
+    fourth = record(session, 4)
+    press(qtbot, editor, "delete")
+    qtbot.waitUntil(lambda: session.current == 4 and record(session) != fourth)
+    session.set_current(1)
+    session.undo_stack.undo()
+    assert session.current == 4 and record(session) == fourth

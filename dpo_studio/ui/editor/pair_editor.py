@@ -76,6 +76,9 @@ class PairEditor(QWidget):
         self._shown_index = -1
         self._typing = False
         self._stale = True
+        #: Entries changed or inserted since the undo stack last moved (see _after_undo_step).
+        self._touched: set[int] = set()
+        self._top_command: object | None = None
         self.actions_by_name: dict[str, QAction] = {}
         stack = session.undo_stack
 
@@ -142,7 +145,8 @@ class PairEditor(QWidget):
         session.currentChanged.connect(lambda _index: self._load(fresh=True))
         session.documentReplaced.connect(lambda: self._load(fresh=True))
         session.entriesChanged.connect(self._on_entries_changed)
-        session.entriesInserted.connect(lambda _first, _count: self._load(fresh=False))
+        session.entriesInserted.connect(self._on_entries_inserted)
+        stack.indexChanged.connect(self._after_undo_step)
         session.entriesRemoved.connect(lambda _indices: self._load(fresh=False))
         session.findingsChanged.connect(self._findings_timer.start)
         # A bound method (not a lambda): Qt drops the connection when the editor is destroyed.
@@ -365,8 +369,34 @@ class PairEditor(QWidget):
         return self._session.document.record(index)
 
     def _on_entries_changed(self, indices: list[int]) -> None:
+        self._touched.update(indices)
         if self._session.current in indices:
             self._load(fresh=False)
+
+    def _on_entries_inserted(self, first: int, count: int) -> None:
+        self._touched.update(range(first, first + count))
+        self._load(fresh=False)
+
+    def _after_undo_step(self, _index: int) -> None:
+        """After an undo or redo that changed one other example, show that example.
+
+        Otherwise pressing Ctrl+Z here after moving on would change an example out of sight and seem to
+        do nothing. (Edits of the shown example, and anything while the editor is hidden, stay put.)
+        """
+        touched, self._touched = self._touched, set()
+        stack = self._session.undo_stack
+        top = stack.command(stack.count() - 1) if stack.count() else None
+        pushed = top is not self._top_command
+        self._top_command = top
+        if pushed:
+            return  # a new edit (here, in the table, an import), not an undo or redo
+        current = self._session.current
+        others = touched - {current}
+        if len(others) != 1 or not self.isVisible():
+            return
+        (target,) = others
+        if 0 <= target < len(self._session.document) and current not in touched:
+            self._session.set_current(target)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Catch up with changes made while the editor was hidden (another tab was showing)."""
