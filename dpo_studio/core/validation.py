@@ -264,8 +264,8 @@ def validate_record(
     records skip exact token counting.
     """
     if not issues and _is_plain_pair(record):
-        # The common case (text-only messages, one-message answers, no tools) breaks no per-message
-        # rule; only the token limit remains. This keeps 100k-pair files fast to check.
+        # The common case (text-only messages, one-message answers, well-formed tools that nothing
+        # calls) breaks no per-message rule; only the token limit remains. Keeps big files fast.
         if source_size is not None and source_size + 16 <= profile.token_limit:
             return []
         out = _Collector(entry, line)
