@@ -305,3 +305,13 @@ def test_progress_goes_to_stderr_for_large_files(tmp_path: Path, isolated_home: 
     assert "Checking big.jsonl: 100%" in result.stderr
     data = json.loads(result.stdout)  # stdout stays clean JSON
     assert data["examples"] == 12_500
+
+
+def test_validate_json_array_with_explicit_dialect(tmp_path: Path, isolated_home: Path) -> None:
+    path = tmp_path / "pairs.json"
+    path.write_text(json.dumps([pair(i) for i in range(10)], indent=2), encoding="utf-8-sig")
+    result = run("validate", path, "--dialect", "openai_dpo", "--json", home=isolated_home)
+    assert result.returncode == 0, result.stdout
+    data = json.loads(result.stdout)
+    assert data["examples"] == 10 and data["findings"] == []
+    assert result.stderr == ""
