@@ -703,3 +703,19 @@ def test_undo_of_an_edit_to_another_example_shows_that_example(
     session.set_current(1)
     session.undo_stack.undo()
     assert session.current == 4 and record(session) == fourth
+
+
+def test_the_editor_says_which_fields_the_file_format_cannot_hold(
+    qtbot: QtBot, editor: PairEditor, session: DocumentSession
+) -> None:
+    notice = editor.details.not_saved
+    assert notice.isHidden()
+    type_at_end(qtbot, editor.details.notes, "check")
+    assert notice.isVisibleTo(editor)
+    assert "notes" in notice.text() and session.document.dialect.label in notice.text()
+    editor.details.split.setFocus()
+    qtbot.keyClick(editor.details.split, Qt.Key.Key_Down)
+    assert "split" in notice.text()
+    session.undo_stack.undo()
+    session.undo_stack.undo()
+    assert notice.isHidden()

@@ -75,6 +75,11 @@ class DetailsPanel(QWidget):
         self.metadata.setObjectName("metadataField")
 
         self.metadata.valueEdited.connect(self.metadataEdited)
+        self.not_saved = QLabel()
+        self.not_saved.setObjectName("notSavedNotice")
+        self.not_saved.setWordWrap(True)
+        self.not_saved.setStyleSheet("color: #b26a00;")
+        self.not_saved.hide()
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Tags", self.tags)
@@ -89,6 +94,7 @@ class DetailsPanel(QWidget):
         layout.addLayout(form)
         layout.addWidget(metadata_title)
         layout.addWidget(self.metadata)
+        layout.addWidget(self.not_saved)
         layout.addStretch(1)
 
     def show_record(self, record: PreferenceRecord, *, fresh: bool) -> None:
@@ -111,6 +117,17 @@ class DetailsPanel(QWidget):
                 self.split.addItem(label, value)
         self.split.setCurrentIndex(0 if record.split is None else self.split.findData(record.split))
         self.metadata.show_value(record.metadata, fresh=fresh)
+
+    def show_losses(self, format_label: str, losses: list[str]) -> None:
+        """Say what of this example the file's format cannot hold (``losses`` from the dialect)."""
+        if not losses:
+            self.not_saved.hide()
+            return
+        self.not_saved.setText(
+            f"Not written to {format_label} files: {'; '.join(losses)}. It stays in this session "
+            "(and its autosave journal) until you close the dataset."
+        )
+        self.not_saved.show()
 
     def _on_tags_edited(self, text: str) -> None:
         tags = parse_tags(text)

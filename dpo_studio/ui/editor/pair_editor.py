@@ -441,6 +441,8 @@ class PairEditor(QWidget):
         self.preferred.show_answer(record.preferred, fresh=fresh)
         self.rejected.show_answer(record.rejected, fresh=fresh)
         self.details.show_record(record, fresh=fresh)
+        dialect = document.dialect
+        self.details.show_losses(dialect.label, dialect.losses(record) if dialect.writable else [])
         self.actions_by_name["flag"].setChecked(FLAG_TAG in record.tags)
         if fresh:
             self.refresh_differences()
