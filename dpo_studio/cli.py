@@ -366,9 +366,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dpo-studio: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
-        # The reader of our output went away (e.g. `| head`); not an error of ours.
-        sys.stderr.close()
-        return EXIT_CLEAN
+        # The reader of our output went away (e.g. `| head`): stop without a traceback; the output was
+        # not fully written, which is an I/O problem. Point stdout at devnull so the interpreter's
+        # final flush does not complain about the closed pipe.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("dpo-studio: interrupted.", file=sys.stderr)
         return EXIT_USAGE
