@@ -466,6 +466,11 @@ def test_dataset_file_size_and_model(tmp_path: Path) -> None:
     report = validate_dataset(dataset, small_limit)
     size = [f for f in report.findings if f.code == FILE_TOO_LARGE]
     assert len(size) == 1 and size[0].severity is Severity.WARNING and "Uploads API" in size[0].message
+    assert "over the 1,000 bytes limit" in size[0].message and "up to 9 GB" in size[0].message
+    too_big = dataclasses.replace(AZURE, max_file_bytes=100, max_upload_bytes=1000)
+    size = [f for f in validate_dataset(dataset, too_big).findings if f.code == FILE_TOO_LARGE]
+    assert len(size) == 1 and size[0].severity is Severity.ERROR and "Split it" in size[0].message
+    assert OPENAI.max_upload_bytes == 8 * 1024**3 and AZURE.max_upload_bytes == 9 * 1024**3
     report = validate_dataset(dataset, profile_for("azure", "gpt-35-turbo-0125"))
     assert codes_of(report.findings) == [MODEL_WITHOUT_DPO]
 

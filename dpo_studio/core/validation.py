@@ -91,7 +91,9 @@ RULES: dict[str, tuple[Severity, str]] = {
 
 MIN_EXAMPLES = 10
 FILES_API_LIMIT = 512 * 1024 * 1024
+#: Most bytes one multi-part upload (``/uploads``) takes: 8 GB at OpenAI, 9 GB at Azure.
 UPLOADS_API_LIMIT = 8 * 1024 * 1024 * 1024
+AZURE_UPLOADS_API_LIMIT = 9 * 1024 * 1024 * 1024
 
 _PROVIDER_LABELS = {"openai": "OpenAI", "azure": "Azure OpenAI", "foundry": "Microsoft Foundry"}
 
@@ -128,6 +130,8 @@ class Profile:
     single_message_answers: bool = False
     min_examples: int = MIN_EXAMPLES
     max_file_bytes: int = FILES_API_LIMIT
+    #: Most bytes one multi-part upload through the Uploads API may have.
+    max_upload_bytes: int = AZURE_UPLOADS_API_LIMIT
     #: Base models documented for DPO on this platform.
     dpo_models: tuple[str, ...] = ()
 
@@ -148,6 +152,7 @@ def profile_for(provider: str = "azure", model: str = DEFAULT_MODEL) -> Profile:
         name=_PROVIDER_LABELS[key],
         token_limit=example_token_limit(model),
         single_message_answers=key == "openai",
+        max_upload_bytes=UPLOADS_API_LIMIT if key == "openai" else AZURE_UPLOADS_API_LIMIT,
         dpo_models=_DPO_MODELS[key],
     )
 
@@ -954,6 +959,14 @@ def _prompts_of(dataset: Any) -> dict[str, int]:
     return prompts
 
 
+def _size_text(size: int) -> str:
+    if size >= 1024**3 and size % 1024**3 == 0:
+        return f"{size // 1024**3} GB"
+    if size >= 1024**2:
+        return f"{size / 1024**2:,.0f} MB"
+    return f"{size:,} bytes"
+
+
 def _file_findings(examples: int, size: int, profile: Profile) -> list[Finding]:
     found = []
     if examples < profile.min_examples:
@@ -967,12 +980,15 @@ def _file_findings(examples: int, size: int, profile: Profile) -> list[Finding]:
         )
     if size > profile.max_file_bytes:
         megabytes = size / (1024 * 1024)
-        if size > UPLOADS_API_LIMIT:
+        single = _size_text(profile.max_file_bytes)
+        parts = _size_text(profile.max_upload_bytes)
+        if size > profile.max_upload_bytes:
             found.append(
                 Finding(
                     FILE_TOO_LARGE,
                     Severity.ERROR,
-                    f"The file is {megabytes:,.0f} MB; even the Uploads API takes at most 8 GB. Split it.",
+                    f"The file is {megabytes:,.0f} MB; even the Uploads API of {profile.name} takes at most "
+                    f"{parts}. Split it into several training runs or remove examples.",
                 )
             )
         else:
@@ -980,8 +996,8 @@ def _file_findings(examples: int, size: int, profile: Profile) -> list[Finding]:
                 Finding(
                     FILE_TOO_LARGE,
                     Severity.WARNING,
-                    f"The file is {megabytes:,.0f} MB, over the 512 MB limit of a single upload; it must go "
-                    "through the Uploads API in parts (up to 8 GB).",
+                    f"The file is {megabytes:,.0f} MB, over the {single} limit of a single upload; it must "
+                    f"go through the Uploads API in parts (up to {parts}).",
                 )
             )
     if profile.dpo_models and not profile.supports_dpo():
