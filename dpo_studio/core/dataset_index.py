@@ -256,18 +256,26 @@ class DatasetIndex:
         that is still the same object still has the same summary; every other row is pending.
         Findings are not carried over (they follow the document's own check).
         """
+        current = self.dataset.entries
+        if len(current) == len(snapshot) and all(a is b for a, b in zip(current, snapshot, strict=True)):
+            # Nothing changed while the index was built (the usual case): it fits as it is.
+            self._rows = None
+            return self
         position = {id(entry): i for i, entry in enumerate(snapshot)}
+        prompt = self.prompt
+        sources: list[int] = []
+        for entry in current:
+            j = position.get(id(entry), -1)
+            sources.append(j if j >= 0 and snapshot[j] is entry and prompt[j] is not None else -1)
         fresh = DatasetIndex(self.dataset)
         fresh.token_counter = self.token_counter
-        computed = 0
-        for i, entry in enumerate(self.dataset.entries):
-            j = position.get(id(entry))
-            if j is None or snapshot[j] is not entry or self.prompt[j] is None:
-                continue
-            for name in _SUMMARY_LISTS:
-                getattr(fresh, name)[i] = getattr(self, name)[j]
-            computed += 1
-        fresh._pending -= computed
+        # Column by column (list comprehensions), not cell by cell: 100k rows take milliseconds.
+        for name in _SUMMARY_LISTS:
+            old = getattr(self, name)
+            new = getattr(fresh, name)
+            setattr(fresh, name, [old[j] if j >= 0 else new[i] for i, j in enumerate(sources)])
+        fresh._pending -= sum(1 for j in sources if j >= 0)
+        fresh._rows = None
         return fresh
 
     def adopt_tokens(self, snapshot: Sequence[Entry], tokens: Mapping[int, int]) -> list[int]:

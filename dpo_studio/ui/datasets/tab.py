@@ -360,6 +360,11 @@ class DatasetsTab(QWidget):
         self.findings_panel.set_findings([], checking=True)
         self.stats_panel.clear()
         self._update_counts()
+        self.table.scrollToTop()
+        if self.isVisible():
+            # Paint the first rows now, before background threads (this index, the session's check)
+            # start competing with the GUI thread for Python's interpreter lock.
+            self.table.viewport().repaint()
         if index.pending:
             self._start_build()
         else:
@@ -371,9 +376,10 @@ class DatasetsTab(QWidget):
             self._build_task.cancel()
         document = self.session.document
         snapshot = list(document.entries)
-        built = DatasetIndex(document.dataset, snapshot)
+        dataset = document.dataset
 
         def work(ctx: TaskContext) -> DatasetIndex:
+            built = DatasetIndex(dataset, snapshot)
             built.fill(
                 snapshot,
                 progress=lambda done, total: ctx.progress(done, total, "indexing"),
