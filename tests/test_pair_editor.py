@@ -719,3 +719,21 @@ def test_the_editor_says_which_fields_the_file_format_cannot_hold(
     session.undo_stack.undo()
     session.undo_stack.undo()
     assert notice.isHidden()
+
+
+def test_an_editor_closed_before_its_session_leaves_no_dangling_connections(
+    qtbot: QtBot, session: DocumentSession
+) -> None:
+    first = PairEditor(session)
+    first.show()
+    session.set_current(0)
+    first.close()
+    first.deleteLater()
+    qtbot.wait(10)  # let Qt delete it
+    second = show_editor(qtbot, session)
+    session.set_current(1)
+    changed = record(session)
+    changed.notes = "still fine"
+    session.edit_record(1, changed, "Outside edit", merge=False)
+    session.undo_stack.undo()
+    assert second.details.notes.toPlainText() == ""

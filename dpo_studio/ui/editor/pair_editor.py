@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
@@ -142,12 +143,13 @@ class PairEditor(QWidget):
         )
         self.findings.fixRequested.connect(self._apply_fix)
 
-        session.currentChanged.connect(lambda _index: self._load(fresh=True))
-        session.documentReplaced.connect(lambda: self._load(fresh=True))
+        # Bound methods, not lambdas: Qt drops these connections if the editor goes before the session.
+        session.currentChanged.connect(self._on_current_changed)
+        session.documentReplaced.connect(self._on_document_replaced)
         session.entriesChanged.connect(self._on_entries_changed)
         session.entriesInserted.connect(self._on_entries_inserted)
         stack.indexChanged.connect(self._after_undo_step)
-        session.entriesRemoved.connect(lambda _indices: self._load(fresh=False))
+        session.entriesRemoved.connect(self._on_entries_removed)
         session.findingsChanged.connect(self._findings_timer.start)
         # A bound method (not a lambda): Qt drops the connection when the editor is destroyed.
         theme.theme_signals.changed.connect(self._on_theme_changed)
@@ -368,6 +370,15 @@ class PairEditor(QWidget):
             return None
         return self._session.document.record(index)
 
+    def _on_current_changed(self, _index: int) -> None:
+        self._load(fresh=True)
+
+    def _on_document_replaced(self) -> None:
+        self._load(fresh=True)
+
+    def _on_entries_removed(self, _indices: list[int]) -> None:
+        self._load(fresh=False)
+
     def _on_entries_changed(self, indices: list[int]) -> None:
         self._touched.update(indices)
         if self._session.current in indices:
@@ -385,6 +396,8 @@ class PairEditor(QWidget):
         """
         touched, self._touched = self._touched, set()
         stack = self._session.undo_stack
+        if not shiboken6.isValid(stack):
+            return  # the session is being torn down (its stack clears itself on the way out)
         top = stack.command(stack.count() - 1) if stack.count() else None
         pushed = top is not self._top_command
         self._top_command = top
