@@ -530,3 +530,63 @@ def test_hooks_the_main_window_calls(qtbot: QtBot, tab: DatasetsTab) -> None:
     dialog = tab.export_dataset()
     assert dialog.isVisible()
     dialog.reject()
+
+
+# -- statistics ----------------------------------------------------------------------------------------
+
+
+def _quality_file(tmp_path: Path) -> Path:
+    rows = []
+
+    def row(prompt: str, good: str, bad: str) -> dict[str, object]:
+        return {
+            "input": {"messages": [{"role": "user", "content": prompt}]},
+            "preferred_output": [{"role": "assistant", "content": good}],
+            "non_preferred_output": [{"role": "assistant", "content": bad}],
+        }
+
+    rows.append(row("What is 2+2?", "4", "5"))
+    rows.append(row("What is 2+2?", "5", "4"))  # contradicts the first
+    rows.append(row("what is 2 + 2", "Four.", "Five, surely."))  # near duplicate prompt
+    rows.append(row("Same answers", "x", "x"))  # identical
+    rows.append(row("Empty one", "", "text"))  # empty
+    rows.append(row("Long preferred", "a much longer preferred answer", "short"))
+    rows.extend(row(f"Prompt {i}", "yes " * (i + 1), "no") for i in range(12))
+    path = tmp_path / "quality.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_statistics_agree_with_core_quality_and_token_counts(tmp_path: Path) -> None:
+    from dpo_studio.core.quality import quality_report
+    from dpo_studio.core.tokens import count_dataset_tokens
+    from dpo_studio.ui.datasets.statistics import compute_statistics
+
+    model = "gpt-4.1-mini-2025-04-14"
+    for path in [
+        _quality_file(tmp_path),
+        ORCA,
+        CORPUS / "trl_conversational" / "llamafactory-dpo-en-demo-sharegpt.jsonl",
+    ]:
+        document = Document.open(path)
+        snapshot = document.snapshot()
+        stats = compute_statistics(snapshot, model, {})
+        expected = quality_report(snapshot.iter_records())
+        mine = stats.quality
+        assert mine.pairs == expected.pairs
+        assert (mine.identical, mine.empty) == (expected.identical, expected.empty)
+        assert mine.contradictions == expected.contradictions
+        assert sorted(mine.duplicate_prompts) == sorted(expected.duplicate_prompts)
+        assert sorted(mine.near_duplicate_prompts) == sorted(expected.near_duplicate_prompts)
+        assert mine.pairs_per_prompt == expected.pairs_per_prompt
+        assert mine.length == expected.length
+        training = [(i, r) for i, r in snapshot.iter_records() if r.split != VALIDATION]
+        per_entry, totals = count_dataset_tokens(training, model)
+        assert (stats.billed_low, stats.billed_high) == (totals.billed_low, totals.billed_high)
+        assert stats.longest == {i: t.longest for i, t in per_entry.items()}
+        # Counting again from the cache (entries unchanged) gives the same numbers.
+        again = compute_statistics(document.snapshot(), model, stats.cache)
+        assert (again.billed_low, again.longest) == (stats.billed_low, stats.longest)
+    first = compute_statistics(Document.open(_quality_file(tmp_path)).snapshot(), model, {}).quality
+    assert (first.contradiction_count, first.identical_count, first.empty_count) == (1, 1, 1)
+    assert len(first.near_duplicate_prompts) == 1

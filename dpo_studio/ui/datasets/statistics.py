@@ -71,9 +71,12 @@ class _QualityCounter:
         self.preferred_lengths: list[int] = []
         self.rejected_lengths: list[int] = []
         self.exact: dict[bytes, list[int]] = {}
-        self.near: dict[bytes, set[bytes]] = {}
+        #: Loose (normalised) prompt -> the first exact prompt seen for it; loose keys that met a second.
+        self.near_first: dict[bytes, bytes] = {}
+        self.near_many: set[bytes] = set()
         self.near_entries: dict[bytes, list[int]] = {}
-        self.seen_pairs: dict[tuple[bytes, bytes, bytes], int] = {}
+        #: Digest of (prompt, preferred, rejected) -> entry.
+        self.seen_pairs: dict[bytes, int] = {}
 
     def add(self, index: int, record: PreferenceRecord) -> None:
         report = self.report
@@ -100,15 +103,16 @@ class _QualityCounter:
         exact = _digest(key)
         self.exact.setdefault(exact, []).append(index)
         loose = _digest(normalise_prompt(key))
-        self.near.setdefault(loose, set()).add(exact)
+        if self.near_first.setdefault(loose, exact) != exact:
+            self.near_many.add(loose)
         self.near_entries.setdefault(loose, []).append(index)
         if preferred != rejected:
             first, second = _digest(preferred), _digest(rejected)
-            opposite = self.seen_pairs.get((exact, second, first))
+            opposite = self.seen_pairs.get(_pair(exact, second, first))
             if opposite is not None:
                 report.contradiction_count += 1
                 report.contradictions.append((opposite, index))
-            self.seen_pairs.setdefault((exact, first, second), index)
+            self.seen_pairs.setdefault(_pair(exact, first, second), index)
 
     def finish(self) -> QualityReport:
         report = self.report
@@ -125,14 +129,18 @@ class _QualityCounter:
             report.pairs_per_prompt[len(entries)] = report.pairs_per_prompt.get(len(entries), 0) + 1
             if len(entries) > 1:
                 report.duplicate_prompts.append(entries)
-        for loose, keys in self.near.items():
-            if len(keys) > 1:
-                report.near_duplicate_prompts.append(self.near_entries[loose])
+        for loose, entries in self.near_entries.items():
+            if loose in self.near_many:
+                report.near_duplicate_prompts.append(entries)
         return report
 
 
 def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _pair(prompt: bytes, first: bytes, second: bytes) -> bytes:
+    return hashlib.blake2b(prompt + first + second, digest_size=16).digest()
 
 
 def _blank(messages: list[dict[str, object]], text: str) -> bool:
