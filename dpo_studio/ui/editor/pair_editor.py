@@ -9,6 +9,7 @@ without moving the cursor more than the change itself requires.
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -63,6 +64,10 @@ SHORTCUTS: dict[str, str] = {
     "duplicate": "Ctrl+D",
     "delete": "Ctrl+Shift+Del",
 }
+if sys.platform == "darwin":
+    # On macOS Option+Up/Down move the text cursor by paragraph (a text box would take the keys), and
+    # laptops have no Del key. Qt writes Cmd as "Ctrl" there.
+    SHORTCUTS.update({"previous": "Ctrl+Alt+Up", "next": "Ctrl+Alt+Down", "delete": "Ctrl+Shift+Backspace"})
 
 RecordChange = Callable[[PreferenceRecord], None]
 
