@@ -144,7 +144,7 @@ class DatasetsTab(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         width = self.fontMetrics().averageCharWidth()
-        self.splitter.setSizes([width * 120, width * 45])
+        self.splitter.setSizes([width * 110, width * 60])
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)
 
