@@ -428,8 +428,8 @@ def test_next_previous_and_next_with_findings(qtbot: QtBot, tmp_path: Path) -> N
         assert session.current in with_findings
         session.set_current(9)
         assert widget.pages.currentWidget() is widget.other_page
-        assert "could not be read" in widget.other_title.text()
-        assert widget.other_findings.findings
+        assert "could not be read" in widget.other_page.title.text()
+        assert widget.other_page.findings.findings
         session.set_current(3)
         qtbot.waitUntil(lambda: [f.code for f in widget.findings.findings] == [ANSWER_WHITESPACE])
     finally:
@@ -737,3 +737,38 @@ def test_an_editor_closed_before_its_session_leaves_no_dangling_connections(
     session.edit_record(1, changed, "Outside edit", merge=False)
     session.undo_stack.undo()
     assert second.details.notes.toPlainText() == ""
+
+
+def test_a_broken_line_can_be_repaired_in_the_editor(qtbot: QtBot, tmp_path: Path) -> None:
+    lines = SOURCE.read_bytes().splitlines(keepends=True)
+    good = lines[2]
+    lines[2] = good[:40] + b"\n"  # cut off: not JSON any more
+    path = tmp_path / "broken.jsonl"
+    path.write_bytes(b"".join(lines))
+    session = open_session(path)
+    try:
+        widget = show_editor(qtbot, session)
+        session.set_current(2)
+        page = widget.other_page
+        assert widget.pages.currentWidget() is page
+        assert not page.repair.isEnabled()
+        page.raw.setFocus()
+        page.raw.moveCursor(QTextCursor.MoveOperation.End)
+        qtbot.keyClicks(page.raw, '"')
+        qtbot.mouseClick(page.repair, Qt.MouseButton.LeftButton)
+        assert "Still not valid JSON" in page.problem.text() and page.problem.isVisibleTo(widget)
+        assert session.document.record(2) is None, "nothing changes until the line reads"
+        page.raw.selectAll()
+        page.raw.insertPlainText(good.decode().strip())
+        qtbot.mouseClick(page.repair, Qt.MouseButton.LeftButton)
+        repaired = session.document.record(2)
+        assert repaired is not None
+        assert widget.pages.currentWidget() is widget.editor_page
+        assert widget.preferred.text() == repaired.preferred_text
+        session.save()
+        assert path.read_bytes() == SOURCE.read_bytes(), "the repaired line is written like the original"
+        session.undo_stack.undo()
+        assert session.document.record(2) is None and widget.pages.currentWidget() is page
+    finally:
+        task_runner().wait_all(10)
+        session.shutdown()

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -40,6 +39,7 @@ from dpo_studio.ui.editor.answer_pane import AnswerPane
 from dpo_studio.ui.editor.context_editor import ContextEditor
 from dpo_studio.ui.editor.details import FLAG_TAG, DetailsPanel
 from dpo_studio.ui.editor.findings_strip import FindingsStrip
+from dpo_studio.ui.editor.line_page import LinePage
 from dpo_studio.ui.editor.messages import with_answer_text, with_content_text
 from dpo_studio.ui.session import DocumentSession
 
@@ -258,25 +258,10 @@ class PairEditor(QWidget):
         layout.addStretch(2)
         return page
 
-    def _build_other_page(self) -> QWidget:
-        page = QWidget()
-        self.other_title = QLabel()
-        self.other_title.setWordWrap(True)
-        self.other_raw = QPlainTextEdit()
-        self.other_raw.setReadOnly(True)
-        self.other_raw.setObjectName("unreadableRaw")
-        self.other_findings = FindingsStrip()
-        delete = QPushButton("Delete this line")
-        delete.setToolTip("Remove the line from the file (undoable)")
-        delete.clicked.connect(self.delete_example)
-        row = QHBoxLayout()
-        row.addWidget(delete)
-        row.addStretch(1)
-        layout = QVBoxLayout(page)
-        layout.addWidget(self.other_title)
-        layout.addWidget(self.other_findings)
-        layout.addWidget(self.other_raw, 1)
-        layout.addLayout(row)
+    def _build_other_page(self) -> LinePage:
+        page = LinePage()
+        page.deleteRequested.connect(self.delete_example)
+        page.repairRequested.connect(self._repair_line)
         return page
 
     def _build_editor_page(self) -> QWidget:
@@ -450,7 +435,7 @@ class PairEditor(QWidget):
         self.actions_by_name["delete"].setEnabled(True)
         self.actions_by_name["add"].setEnabled(True)
         if record is None:
-            self._show_other(index, entry.kind)
+            self._show_other(index)
             return
         if fresh:
             self.message.clear()
@@ -497,20 +482,10 @@ class PairEditor(QWidget):
         key = QKeySequence(SHORTCUTS["next"]).toString(QKeySequence.SequenceFormat.NativeText)
         return f"Then {key} moves to the next example."
 
-    def _show_other(self, index: int, kind: EntryKind) -> None:
+    def _show_other(self, index: int) -> None:
         document = self._session.document
-        entry = document.entries[index]
         self.pages.setCurrentWidget(self.other_page)
-        if kind is EntryKind.BLANK:
-            self.other_title.setText(f"Line {entry.line} is blank. It is kept as it is when saving.")
-        else:
-            self.other_title.setText(
-                f"Line {entry.line} could not be read as JSON, so it cannot be edited here. It is kept as it "
-                "is when saving; fix it in a text editor or delete it."
-            )
-        raw = entry.raw.decode("utf-8", errors="replace") if entry.raw is not None else ""
-        self.other_raw.setPlainText(raw)
-        self.other_findings.show_findings(document.findings_for(index))
+        self.other_page.show_entry(document.entries[index], document.findings_for(index))
 
     # -- differences and findings ------------------------------------------------------------------
 
@@ -542,7 +517,7 @@ class PairEditor(QWidget):
             return
         found = document.findings_for(index)
         if document.record(index) is None:
-            self.other_findings.show_findings(found)
+            self.other_page.findings.show_findings(found)
         else:
             self.findings.show_findings(found)
 
@@ -608,6 +583,19 @@ class PairEditor(QWidget):
             turns = self.context.turn_editors
             target = turns[0] if role == "system" else turns[-1]
             target.editor.setFocus()
+
+    def _repair_line(self, value: object) -> None:
+        """Read a corrected unreadable line as an example of the file's dialect (undoable)."""
+        index = self._session.current
+        document = self._session.document
+        if not 0 <= index < len(document) or document.record(index) is not None:
+            return
+        record, _issues = document.dialect.parse(value)  # tolerant: problems become findings
+        line = document.entries[index].line
+        self._session.edit_record(
+            index, record, f"Repair line {line}" if line else "Repair line", merge=False
+        )
+        self._say("The line is an example now; its remaining problems are listed above the answers.")
 
     def _apply_fix(self, finding: Finding) -> None:
         if finding.fix is None:
