@@ -79,6 +79,20 @@ def main(out: Path) -> None:
     editor.grab().save(str(out / f"editor-narrow{suffix}.png"))
     session.shutdown()
 
+    # A file with a line cut short (as happens with copy and paste): the repair page.
+    broken = copy.with_name("broken.jsonl")
+    lines = copy.read_bytes().splitlines(keepends=True)
+    lines[4] = lines[4][:120] + b"\n"
+    broken.write_bytes(b"".join(lines))
+    session = DocumentSession(Document.open(broken), journal=False)
+    editor = PairEditor(session)
+    editor.resize(1400, 860)
+    editor.show()
+    session.set_current(4)
+    settle()
+    editor.grab().save(str(out / f"editor-broken-line{suffix}.png"))
+    session.shutdown()
+
 
 if __name__ == "__main__":
     main(Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots"))
