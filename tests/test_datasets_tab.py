@@ -335,6 +335,22 @@ def test_table_follows_the_session_current_entry(tab: DatasetsTab) -> None:
     assert tab.session.current == 8
 
 
+def test_selection_survives_sorting_and_filtering(tab: DatasetsTab) -> None:
+    open_in(tab, CHAT)
+    select_rows(tab, [2, 5, 6, 7])
+    tab.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)
+    tokens = [int(tab.model.index(row, 4).data()) for row in range(tab.model.rowCount())]
+    assert tokens == sorted(tokens, reverse=True)
+    assert tab.selected_entries() == [2, 5, 6, 7]
+    tab.filter_bar.text.setText("question")
+    tab.filter_bar.text.returnPressed.emit()
+    assert set(tab.selected_entries()) <= {2, 5, 6, 7}
+    tab.filter_bar.clear()
+    tab.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert tab.selected_entries() == [2, 5, 6, 7]
+    assert shown_entries(tab) == list(range(12))
+
+
 # -- split ---------------------------------------------------------------------------------------------
 
 

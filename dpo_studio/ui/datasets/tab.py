@@ -92,6 +92,7 @@ class DatasetsTab(QWidget):
         #: Entries changed since the findings were last taken from a full check.
         self._unchecked = 0
         self._following_current = False
+        self._selection_memory: tuple[list[int], int] | None = None
         #: Replaces the modal format question (tests, scripted use): ``(path, detection) -> Dialect | None``.
         self.dialect_chooser: Callable[[Path, Detection], Dialect | None] | None = None
         self.dialect_dialog: Any = None
@@ -177,6 +178,8 @@ class DatasetsTab(QWidget):
         session.currentChanged.connect(self._current_changed)
         session.findingsChanged.connect(self._findings_timer.start)
         session.validatingChanged.connect(self._validating_changed)
+        self.model.modelAboutToBeReset.connect(self._remember_selection)
+        self.model.modelReset.connect(self._recall_selection)
         self.model.modelReset.connect(self._selection_changed)
         self.model.rowsInserted.connect(self._update_counts)
         self.model.rowsRemoved.connect(self._update_counts)
@@ -351,6 +354,8 @@ class DatasetsTab(QWidget):
             self._stats_task.cancel()
             self._stats_task = None
         self._token_cache = {}
+        # Entry numbers of the old document mean nothing in the new one.
+        self._selection_memory = ([-1], -1)
         index = DatasetIndex(document.dataset)
         # Rows computed on demand count their tokens only once the tokenizer was loaded in the
         # background (loading it takes seconds; see refresh_stats).
@@ -421,12 +426,9 @@ class DatasetsTab(QWidget):
         handle.append(self._build_task)
 
     def _swap_index(self, index: DatasetIndex) -> None:
-        selected = self.selected_entries()
-        current = self._current_entry()
         self.index = index
-        self.model.set_index(index)
+        self.model.set_index(index)  # the selection survives (see _remember_selection)
         self._refresh_choices()
-        self._restore_selection(selected, current)
 
     def _tokenizer_ready(self, model: str) -> bool:
         return self._tokenizer_model == model
@@ -559,10 +561,15 @@ class DatasetsTab(QWidget):
         model = self.model
         selection = QItemSelection()
         last = model.columnCount() - 1
-        for entry in entries:
-            row = model.row_of(entry)
-            if row >= 0:
-                selection.select(model.index(row, 0), model.index(row, last))
+        rows = sorted(row for entry in entries if (row := model.row_of(entry)) >= 0)
+        # One range per run of adjacent rows: selecting 100k rows one by one would take seconds.
+        start = previous = -2
+        for row in [*rows, -2]:
+            if row != previous + 1:
+                if start >= 0:
+                    selection.select(model.index(start, 0), model.index(previous, last))
+                start = row
+            previous = row
         selector = self.table.selectionModel()
         flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
         selector.select(selection, flags)
@@ -574,6 +581,16 @@ class DatasetsTab(QWidget):
                 self.table.scrollTo(model.index(row, 0))
             finally:
                 self._following_current = False
+
+    def _remember_selection(self) -> None:
+        """Before the rows are re-filtered or re-sorted: keep the selected entries to select them again."""
+        if self._selection_memory is None:
+            self._selection_memory = (self.selected_entries(), self._current_entry())
+
+    def _recall_selection(self) -> None:
+        memory, self._selection_memory = self._selection_memory, None
+        if memory is not None and memory[0] != [-1]:
+            self._restore_selection(*memory)
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._following_current or not current.isValid():
@@ -829,12 +846,9 @@ class DatasetsTab(QWidget):
     # -- filter and counts -------------------------------------------------------------------------
 
     def _apply_filter(self, query: RowFilter) -> None:
-        selected = self.selected_entries()
-        current = self._current_entry()
         if self.index is not None and not self.building:
             self.index.ensure_all()
-        self.model.set_filter(query)
-        self._restore_selection(selected, current)
+        self.model.set_filter(query)  # the selection survives (see _remember_selection)
 
     def apply_filter(self, query: RowFilter) -> None:
         """Filter the table (as the filter bar does)."""
