@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
         session_.dirtyChanged.connect(self._update_title)
         session_.pathChanged.connect(self._update_title)
         session_.documentReplaced.connect(self._update_title)
-        session_.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
+        session_.undo_stack.cleanChanged.connect(self._update_title)
         self._refresh_recent()
         self._update_title()
         self._update_actions()
@@ -404,7 +404,7 @@ class MainWindow(QMainWindow):
 
     # -- title and actions -------------------------------------------------------------------------
 
-    def _update_title(self) -> None:
+    def _update_title(self, *_ignored: object) -> None:
         document = self.session.document
         name = document.title if self._has_document else ""
         self.setWindowModified(self.session.dirty)

@@ -13,6 +13,7 @@ on the GUI thread. An error with no ``on_error`` goes to the error presenter, so
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -51,7 +52,7 @@ class TaskContext:
         if done < total and now - self._last_report < PROGRESS_INTERVAL:
             return
         self._last_report = now
-        self._handle._signals.progressed.emit(int(done), int(total), text)
+        _emit(self._handle._signals.progressed, int(done), int(total), text)
 
 
 class _Signals(QObject):
@@ -107,19 +108,25 @@ class _Runnable(QRunnable):
         try:
             result = self._fn(TaskContext(handle))
         except TaskCancelled:
-            signals.cancelled.emit()
+            _emit(signals.cancelled)
         except BaseException as error:  # every failure must reach the GUI thread
             if handle.is_cancelled:
-                signals.cancelled.emit()
+                _emit(signals.cancelled)
             else:
-                signals.failed.emit(error)
+                _emit(signals.failed, error)
         else:
             if handle.is_cancelled:
-                signals.cancelled.emit()
+                _emit(signals.cancelled)
             else:
-                signals.finished.emit(result)
+                _emit(signals.finished, result)
         finally:
             handle._finished_event.set()
+
+
+def _emit(signal: Any, *args: Any) -> None:
+    """Emit from the worker; if the GUI side is gone (the app is quitting) there is nobody to tell."""
+    with contextlib.suppress(RuntimeError):
+        signal.emit(*args)
 
 
 class TaskRunner(QObject):

@@ -1,0 +1,279 @@
+"""The main window driven as a person would: open, edit, title, unsaved-changes prompt, recent files,
+drag and drop, window state, errors shown instead of lost work."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from dpo_studio.core.dialects import get_dialect
+from dpo_studio.services.settings import settings
+from dpo_studio.ui import errors
+from dpo_studio.ui.main_window import MainWindow, RecentFiles
+from dpo_studio.ui.tasks import task_runner
+from tests.conftest import CORPUS
+from tests.fsfaults import read_only_folder
+
+SOURCE = CORPUS / "openai_dpo" / "msfoundry-dpo-chat-preferenceft.jsonl"
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[MainWindow]:
+    window = MainWindow()
+    window.show()
+    yield window
+    task_runner().wait_all(10)
+    # Drop unsaved test edits so closing the window does not ask (qtbot would close it before this runs).
+    window.session.close_document()
+    window.close()
+    window.deleteLater()
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    path = tmp_path / "pairs.jsonl"
+    shutil.copyfile(SOURCE, path)
+    return path
+
+
+def open_and_wait(qtbot: QtBot, window: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        window.open_file(path)
+
+
+def edit_first_answer(window: MainWindow, text: str = "Better answer") -> None:
+    session = window.session
+    record = session.document.record(0)
+    assert record is not None
+    record.preferred = [{"role": "assistant", "content": text}]
+    session.edit_record(0, record, "Edit preferred answer")
+
+
+def answer_next_modal(button: QMessageBox.StandardButton, seen: list[str]) -> None:
+    """Click ``button`` in the next modal message box (the unsaved-changes prompt)."""
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(10, click)
+            return
+        seen.append(box.text())
+        box.button(button).click()
+
+    QTimer.singleShot(0, click)
+
+
+def test_starts_with_an_empty_state_that_says_what_to_do(window: MainWindow) -> None:
+    assert window.stack.currentWidget() is window.empty_state
+    assert window.windowTitle() == "DPO Studio"
+    assert (
+        "drop one onto this window"
+        in window.empty_state.findChild(type(window.dirty_label), "emptyHint").text()
+    )
+    assert not window.save_action.isEnabled()
+    assert not window.windowIcon().isNull()
+
+
+def test_menus_have_the_usual_shortcuts(window: MainWindow) -> None:
+    def keys(action: object) -> list[str]:
+        return [s.toString() for s in action.shortcuts()]  # type: ignore[attr-defined]
+
+    assert QKeySequence(QKeySequence.StandardKey.Open).toString() in keys(window.open_action)
+    assert "Ctrl+S" in keys(window.save_action)
+    assert "Ctrl+Z" in keys(window.undo_action)
+    assert any(k in keys(window.redo_action) for k in ("Ctrl+Shift+Z", "Ctrl+Y"))
+    assert "Ctrl+F" in keys(window.find_action)
+    assert "Ctrl+Q" in keys(window.quit_action)
+    assert keys(window.import_action) and keys(window.export_action)
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus[:2] == ["File", "Edit"]
+
+
+def test_open_edit_title_and_save(qtbot: QtBot, window: MainWindow, data: Path) -> None:
+    open_and_wait(qtbot, window, data)
+    assert window.stack.currentWidget() is window.tabs
+    assert window.windowTitle() == "pairs.jsonl[*] — DPO Studio"
+    assert not window.isWindowModified()
+    edit_first_answer(window)
+    assert window.isWindowModified()
+    assert window.dirty_label.text() == "Unsaved changes"
+    window.undo_action.trigger()
+    assert not window.isWindowModified()
+    window.redo_action.trigger()
+    assert window.isWindowModified()
+    window.save_action.trigger()
+    assert not window.isWindowModified()
+    assert b"Better answer" in data.read_bytes().splitlines()[0]
+
+
+def test_recent_files_are_remembered(qtbot: QtBot, window: MainWindow, data: Path) -> None:
+    open_and_wait(qtbot, window, data)
+    assert settings().load("recent_files", RecentFiles).paths[0] == str(data.resolve())
+    texts = [a.text() for a in window.recent_menu.actions()]
+    assert texts[0] == str(data.resolve())
+    window.session.close_document()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert str(data.resolve()) in [a.text() for a in second.recent_menu.actions()]
+    assert data.name in second.empty_state.recent_label.text()
+    second.session.shutdown()
+
+
+def test_closing_with_unsaved_changes_asks_first(qtbot: QtBot, window: MainWindow, data: Path) -> None:
+    open_and_wait(qtbot, window, data)
+    edit_first_answer(window)
+    asked: list[str] = []
+    answer_next_modal(QMessageBox.StandardButton.Cancel, asked)
+    assert window.close() is False
+    assert asked == ["Save the changes to pairs.jsonl?"]
+    assert window.isVisible() and window.session.dirty
+    answer_next_modal(QMessageBox.StandardButton.Discard, asked)
+    assert window.close() is True
+    assert len(asked) == 2
+    assert data.read_bytes() == SOURCE.read_bytes(), "discarding writes nothing"
+
+
+def test_save_answer_in_close_prompt_saves(qtbot: QtBot, window: MainWindow, data: Path) -> None:
+    open_and_wait(qtbot, window, data)
+    edit_first_answer(window, "Saved on close")
+    asked: list[str] = []
+    answer_next_modal(QMessageBox.StandardButton.Save, asked)
+    assert window.close() is True
+    assert b"Saved on close" in data.read_bytes()
+
+
+def test_opening_another_file_asks_about_unsaved_changes(
+    qtbot: QtBot, window: MainWindow, data: Path
+) -> None:
+    open_and_wait(qtbot, window, data)
+    edit_first_answer(window)
+    asked: list[str] = []
+    answer_next_modal(QMessageBox.StandardButton.Cancel, asked)
+    assert window.open_file(CORPUS / "openai_dpo" / "msfoundry-orca-dpo-validation.jsonl") is None
+    assert window.session.document.path == data and asked
+
+
+def drag_enter(window: MainWindow, mime: QMimeData) -> bool:
+    enter = QDragEnterEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, enter)
+    return enter.isAccepted()
+
+
+def test_dragging_text_is_refused(window: MainWindow) -> None:
+    mime = QMimeData()
+    mime.setText("just text")
+    assert not drag_enter(window, mime)
+
+
+def test_drop_a_file_opens_it(qtbot: QtBot, window: MainWindow, data: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(data))])
+    assert drag_enter(window, mime)
+    event = QDropEvent(
+        QPoint(10, 10).toPointF(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        QApplication.sendEvent(window, event)
+    assert window.session.document.path == data
+
+
+def test_window_state_is_remembered(qtbot: QtBot, data: Path) -> None:
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(first.minimumSizeHint().width() + 3, first.minimumSizeHint().height() + 41)
+    first.toolbar.hide()
+    size = first.size()
+    first.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    # The offscreen screen is narrower than the window's minimum width, so compare the height.
+    assert second.height() == size.height()
+    assert second.toolbar.isHidden()
+    second.close()
+
+
+def capture_presented() -> tuple[list[errors.PresentedError], Callable[[], None]]:
+    shown: list[errors.PresentedError] = []
+    old = errors.set_presenter_hook(shown.append)
+    return shown, lambda: errors.set_presenter_hook(old)
+
+
+def test_opening_a_missing_file_shows_a_plain_error(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    shown, restore = capture_presented()
+    try:
+        handle = window.open_file(tmp_path / "gone.jsonl")
+        assert handle is not None
+        with qtbot.waitSignal(handle.ended, timeout=10000):
+            pass
+    finally:
+        restore()
+    assert len(shown) == 1 and shown[0].expected
+    assert "No file at" in shown[0].message
+    assert window.stack.currentWidget() is window.empty_state
+
+
+def test_saving_to_a_read_only_folder_shows_error_and_keeps_edits(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    with read_only_folder(tmp_path / "ro", {"pairs.jsonl": SOURCE.read_bytes()}) as folder:
+        open_and_wait(qtbot, window, folder / "pairs.jsonl")
+        edit_first_answer(window, "Not lost")
+        before = len(errors.history)
+        assert window.save() is False
+        boxes = [w for w in QApplication.topLevelWidgets() if w.objectName() == "errorBox" and w.isVisible()]
+        assert boxes, "the error is shown"
+        box = boxes[-1]
+        assert isinstance(box, QMessageBox)
+        assert "read-only" in box.text() and "Save As" in box.informativeText()
+        assert errors.history[before].expected
+        box.close()
+        assert window.isWindowModified()
+        assert (folder / "pairs.jsonl").read_bytes() == SOURCE.read_bytes()
+        record = window.session.document.record(0)
+        assert record is not None and record.preferred_text == "Not lost"
+        assert window.session.journal is not None and window.session.journal.path.exists()
+        saved = tmp_path / "elsewhere.jsonl"
+        window.session.save(saved)
+        assert b"Not lost" in saved.read_bytes()
+
+
+def test_unsure_detection_asks_which_format(qtbot: QtBot, window: MainWindow) -> None:
+    path = CORPUS / "invalid" / "minillm-preferred-other-keys.jsonl"
+    asked: list[str] = []
+
+    def chooser(chosen_path: Path, detection: object) -> object:
+        asked.append(chosen_path.name)
+        return get_dialect("openpipe")
+
+    window.dialect_chooser = chooser
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        window.open_file(path)
+    assert asked == [path.name]
+    assert window.session.document.dialect.name == "openpipe"
+
+
+def test_new_dataset_then_close(qtbot: QtBot, window: MainWindow) -> None:
+    window.new_action.trigger()
+    assert window.stack.currentWidget() is window.tabs
+    assert window.windowTitle() == "Untitled[*] — DPO Studio"
+    window.close_action.trigger()
+    assert window.stack.currentWidget() is window.empty_state
