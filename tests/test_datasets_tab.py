@@ -606,3 +606,35 @@ def test_statistics_agree_with_core_quality_and_token_counts(tmp_path: Path) -> 
     first = compute_statistics(Document.open(_quality_file(tmp_path)).snapshot(), model, {}).quality
     assert (first.contradiction_count, first.identical_count, first.empty_count) == (1, 1, 1)
     assert len(first.near_duplicate_prompts) == 1
+
+
+# -- in the main window ------------------------------------------------------------------------------
+
+
+def test_in_the_main_window_a_finding_opens_the_editor_tab(qtbot: QtBot, tmp_path: Path) -> None:
+    from dpo_studio.ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        with qtbot.waitSignal(window.documentOpened, timeout=20000):
+            window.open_file(CONTENT_PARTS)
+        settle(window.session)
+        tab = window.datasets_tab
+        assert isinstance(tab, DatasetsTab)
+        assert window.tabs.currentWidget() is tab
+        assert tab.model.rowCount() == 10
+        tab.refresh_findings()
+        group = expand_group(tab.findings_panel, "DPO117")
+        child = tab.findings_panel.model.index(2, 0, group)
+        tab.findings_panel.view.clicked.emit(child)
+        assert window.editor is not None and window.tabs.currentWidget() is window.editor
+        assert window.session.current == child.data(Qt.ItemDataRole.UserRole + 1).entry
+        window.focus_find()
+        assert window.tabs.currentWidget() is tab
+        assert window.export_action.isEnabled() and window.import_action.isEnabled()
+    finally:
+        task_runner().wait_all(10)
+        window.session.close_document()
+        window.close()
