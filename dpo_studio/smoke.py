@@ -267,7 +267,11 @@ def check_keyring() -> str:
         )
     if native:
         __import__(f"keyring.backends.{native}")
-    viable = sorted(type(backend).__module__.rsplit(".", 1)[-1] for backend in get_all_keyring())
+    viable = sorted(
+        name
+        for name in (type(backend).__module__.rsplit(".", 1)[-1] for backend in get_all_keyring())
+        if name not in ("chainer", "fail")  # the fallback wrappers, not places to keep secrets
+    )
     active = keyring.get_keyring()
     name = f"{type(active).__module__}.{type(active).__name__}"
     note = "" if "fail" not in name else " (no keyring service running here; API keys cannot be saved)"

@@ -245,10 +245,19 @@ needs_installed = pytest.mark.skipif(not INSTALLED, reason="no installed build (
 
 
 def corpus_files() -> list[Path]:
+    """The sample dataset and every corpus file (the corpus lives next to the repository)."""
     files = [REPO / "resources" / "sample" / "sample_dpo.jsonl"]
     if CORPUS.is_dir():
         files += sorted(path for path in CORPUS.rglob("*.jsonl"))
     return [path for path in files if path.is_file()]
+
+
+def one_file_per_dialect() -> list[Path]:
+    """The sample and the first corpus file of each dialect folder (each process start costs ~1 s)."""
+    chosen: dict[str, Path] = {}
+    for path in corpus_files():
+        chosen.setdefault(path.parent.name, path)
+    return list(chosen.values())
 
 
 def run_cli(kind: str, args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
@@ -264,22 +273,34 @@ def run_cli(kind: str, args: list[str], home: Path) -> subprocess.CompletedProce
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
-@needs_installed
-@pytest.mark.parametrize("command", ["validate", "stats"])
-@pytest.mark.parametrize("path", corpus_files(), ids=lambda path: path.name)
-def test_installed_cli_reports_exactly_like_the_source_install(
-    command: str, path: Path, tmp_path: Path
-) -> None:
-    args = [command, str(path), "--json"]
+def assert_same_run(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     source = run_cli("source", args, tmp_path / "source-home")
     installed = run_cli("installed", args, tmp_path / "installed-home")
     assert source.returncode in (0, 1), source.stderr
-    assert (installed.returncode, installed.stdout) == (source.returncode, source.stdout)
+    assert installed.returncode == source.returncode, installed.stderr
+    assert installed.stdout == source.stdout
     assert installed.stderr == source.stderr
+    return installed
 
 
 @needs_installed
-@pytest.mark.parametrize("path", corpus_files(), ids=lambda path: path.name)
+def test_installed_cli_validates_every_corpus_file_exactly_like_the_source_install(tmp_path: Path) -> None:
+    files = [str(path) for path in corpus_files()]
+    result = assert_same_run(["validate", *files, "--json"], tmp_path)
+    assert result.stdout.count('"file":') == len(files)
+
+
+@needs_installed
+@pytest.mark.parametrize("path", one_file_per_dialect(), ids=lambda path: path.name)
+def test_installed_cli_counts_tokens_and_cost_exactly_like_the_source_install(
+    path: Path, tmp_path: Path
+) -> None:
+    result = assert_same_run(["stats", str(path), "--json"], tmp_path)
+    assert '"tokens"' in result.stdout
+
+
+@needs_installed
+@pytest.mark.parametrize("path", one_file_per_dialect(), ids=lambda path: path.name)
 def test_installed_cli_saves_the_same_bytes_as_the_source_install(path: Path, tmp_path: Path) -> None:
     outputs = {}
     for kind in ("source", "installed"):
@@ -287,6 +308,7 @@ def test_installed_cli_saves_the_same_bytes_as_the_source_install(path: Path, tm
         result = run_cli(kind, ["convert", str(path), str(target), "--to", "openai_dpo"], tmp_path / kind)
         outputs[kind] = (result.returncode, result.stderr, target.read_bytes() if target.exists() else None)
     assert outputs["installed"] == outputs["source"]
+    assert outputs["source"][2], "the source install wrote nothing: the comparison would prove nothing"
 
 
 @needs_installed

@@ -57,6 +57,22 @@ env -i PATH=/usr/bin:/bin HOME="$home" LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen \
 # The windowed launcher must pass too (same bundle, the GUI entry point).
 env -i PATH=/usr/bin:/bin HOME="$home" LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen \
   "$APP/dpo-studio-gui" --smoke-test >/dev/null
+# With a real Secret Service (gnome-keyring in a private D-Bus session, throwaway password, temporary
+# HOME), the installed app must pick the SecretService backend: proves secretstorage/jeepney and
+# keyring's entry points made it into the bundle.
+if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
+  keyring_report="$(
+    env -i PATH=/usr/bin:/bin HOME="$home" LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen APP="$APP" \
+      dbus-run-session -- sh -c 'echo -n "throwaway-$$" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+        exec "$APP/dpo-studio" --smoke-test'
+  )"
+  grep '^ok   keyring' <<<"$keyring_report"
+  grep -q '^ok   keyring: .*active keyring.backends.SecretService' <<<"$keyring_report" || {
+    echo "ci: the installed app did not use the Secret Service:" >&2
+    echo "$keyring_report" >&2
+    exit 1
+  }
+fi
 smoke_seconds=$(awk -v s="$smoke_started" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
 
 echo "== installed CLI versus source install"
