@@ -12,13 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QMenu,
@@ -26,7 +24,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -40,6 +37,7 @@ from dpo_studio.core.dialects import Dialect
 from dpo_studio.core.findings import Finding
 from dpo_studio.core.records import TRAIN, VALIDATION, PreferenceRecord
 from dpo_studio.ui.datasets import bulk
+from dpo_studio.ui.datasets.examples_table import ExamplesTable
 from dpo_studio.ui.datasets.filter_bar import FilterBar
 from dpo_studio.ui.datasets.findings_model import rule_title
 from dpo_studio.ui.datasets.findings_panel import FindingsPanel
@@ -91,8 +89,6 @@ class DatasetsTab(QWidget):
         self._tokenizer_model = ""
         #: Entries changed since the findings were last taken from a full check.
         self._unchecked = 0
-        self._following_current = False
-        self._selection_memory: tuple[list[int], int] | None = None
         #: Replaces the modal format question (tests, scripted use): ``(path, detection) -> Dialect | None``.
         self.dialect_chooser: Callable[[Path, Detection], Dialect | None] | None = None
         self.dialect_dialog: Any = None
@@ -101,7 +97,12 @@ class DatasetsTab(QWidget):
 
         self.filter_bar = FilterBar(self)
         self.model = DatasetTableModel(self)
-        self.table = self._make_table()
+        self.table = ExamplesTable(self.model, self)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.entryActivated.connect(self.open_entry)
+        self.table.currentEntryChanged.connect(self._row_changed)
+        self.table.selectionCountChanged.connect(self._selection_changed)
         self.findings_panel = FindingsPanel(self)
         from dpo_studio.ui.datasets.stats_panel import StatsPanel
 
@@ -178,8 +179,6 @@ class DatasetsTab(QWidget):
         session.currentChanged.connect(self._current_changed)
         session.findingsChanged.connect(self._findings_timer.start)
         session.validatingChanged.connect(self._validating_changed)
-        self.model.modelAboutToBeReset.connect(self._remember_selection)
-        self.model.modelReset.connect(self._recall_selection)
         self.model.modelReset.connect(self._selection_changed)
         self.model.rowsInserted.connect(self._update_counts)
         self.model.rowsRemoved.connect(self._update_counts)
@@ -187,37 +186,6 @@ class DatasetsTab(QWidget):
         self._selection_changed()
 
     # -- construction ------------------------------------------------------------------------------
-
-    def _make_table(self) -> QTableView:
-        table = QTableView(self)
-        table.setObjectName("examplesTable")
-        table.setAccessibleName("Examples")
-        table.setModel(self.model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setSortingEnabled(True)
-        table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        table.setWordWrap(False)
-        table.setAlternatingRowColors(True)
-        table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        table.customContextMenuRequested.connect(self._context_menu)
-        vertical = table.verticalHeader()
-        vertical.hide()
-        # Fixed row heights: the view never asks 100k rows for their size.
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(table.fontMetrics().height() + 8)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        width = table.fontMetrics().averageCharWidth()
-        for column, chars in enumerate((7, 34, 30, 30, 8, 22, 10, 10)):
-            table.setColumnWidth(column, width * chars)
-        table.doubleClicked.connect(lambda index: self.open_entry(self.model.entry_at(index.row())))
-        table.activated.connect(lambda index: self.open_entry(self.model.entry_at(index.row())))
-        table.selectionModel().currentRowChanged.connect(self._row_changed)
-        table.selectionModel().selectionChanged.connect(self._selection_changed)
-        return table
 
     def _make_no_rows_page(self) -> QWidget:
         page = QWidget(self)
@@ -355,7 +323,7 @@ class DatasetsTab(QWidget):
             self._stats_task = None
         self._token_cache = {}
         # Entry numbers of the old document mean nothing in the new one.
-        self._selection_memory = ([-1], -1)
+        self.table.forget_selection()
         index = DatasetIndex(document.dataset)
         # Rows computed on demand count their tokens only once the tokenizer was loaded in the
         # background (loading it takes seconds; see refresh_stats).
@@ -427,7 +395,7 @@ class DatasetsTab(QWidget):
 
     def _swap_index(self, index: DatasetIndex) -> None:
         self.index = index
-        self.model.set_index(index)  # the selection survives (see _remember_selection)
+        self.model.set_index(index)  # the table keeps its selection (ExamplesTable)
         self._refresh_choices()
 
     def _tokenizer_ready(self, model: str) -> bool:
@@ -483,20 +451,7 @@ class DatasetsTab(QWidget):
         self._stats_changed()
 
     def _current_changed(self, entry: int) -> None:
-        if self._following_current:
-            return
-        row = self.model.row_of(entry) if entry >= 0 else -1
-        if row < 0:
-            return
-        current = self.table.currentIndex()
-        if current.isValid() and current.row() == row:
-            return
-        self._following_current = True
-        try:
-            self.table.setCurrentIndex(self.model.index(row, max(current.column(), 0)))
-            self.table.scrollTo(self.model.index(row, 0))
-        finally:
-            self._following_current = False
+        self.table.show_entry(entry)
 
     def _validating_changed(self, running: bool) -> None:
         self.checking_label.setText("Checking…" if running else "")
@@ -546,63 +501,17 @@ class DatasetsTab(QWidget):
 
     def selected_entries(self) -> list[int]:
         """Entry indices of the selected rows, ascending."""
-        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
-        return sorted(self.model.entry_at(row) for row in rows if 0 <= row < self.model.rowCount())
+        return self.table.selected_entries()
 
     def select_entries(self, entries: Sequence[int]) -> None:
         """Select the rows of these entries (those visible under the filter)."""
-        self._restore_selection(list(entries), entries[0] if entries else -1)
+        self.table.select_entries(entries)
 
-    def _current_entry(self) -> int:
-        current = self.table.currentIndex()
-        return self.model.entry_at(current.row()) if current.isValid() else -1
-
-    def _restore_selection(self, entries: Sequence[int], current: int) -> None:
-        model = self.model
-        selection = QItemSelection()
-        last = model.columnCount() - 1
-        rows = sorted(row for entry in entries if (row := model.row_of(entry)) >= 0)
-        # One range per run of adjacent rows: selecting 100k rows one by one would take seconds.
-        start = previous = -2
-        for row in [*rows, -2]:
-            if row != previous + 1:
-                if start >= 0:
-                    selection.select(model.index(start, 0), model.index(previous, last))
-                start = row
-            previous = row
-        selector = self.table.selectionModel()
-        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
-        selector.select(selection, flags)
-        row = model.row_of(current) if current >= 0 else -1
-        if row >= 0:
-            self._following_current = True
-            try:
-                selector.setCurrentIndex(model.index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
-                self.table.scrollTo(model.index(row, 0))
-            finally:
-                self._following_current = False
-
-    def _remember_selection(self) -> None:
-        """Before the rows are re-filtered or re-sorted: keep the selected entries to select them again."""
-        if self._selection_memory is None:
-            self._selection_memory = (self.selected_entries(), self._current_entry())
-
-    def _recall_selection(self) -> None:
-        memory, self._selection_memory = self._selection_memory, None
-        if memory is not None and memory[0] != [-1]:
-            self._restore_selection(*memory)
-
-    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if self._following_current or not current.isValid():
-            return
-        self._following_current = True
-        try:
-            self.session.set_current(self.model.entry_at(current.row()))
-        finally:
-            self._following_current = False
+    def _row_changed(self, entry: int) -> None:
+        self.session.set_current(entry)
 
     def _selection_changed(self, *_args: object) -> None:
-        count = len(self.table.selectionModel().selectedRows())
+        count = self.table.selected_count()
         for key in ("delete", "duplicate", "swap", "tag", "untag", "train", "validation", "no_split"):
             self._actions[key].setEnabled(count > 0)
         self.split_button.setEnabled(count > 0)
@@ -625,7 +534,7 @@ class DatasetsTab(QWidget):
             show_tab(editor)
 
     def _edit_current(self) -> None:
-        entry = self._current_entry()
+        entry = self.table.current_entry()
         if entry >= 0:
             self.open_entry(entry)
 
@@ -848,7 +757,7 @@ class DatasetsTab(QWidget):
     def _apply_filter(self, query: RowFilter) -> None:
         if self.index is not None and not self.building:
             self.index.ensure_all()
-        self.model.set_filter(query)  # the selection survives (see _remember_selection)
+        self.model.set_filter(query)  # the table keeps its selection (ExamplesTable)
 
     def apply_filter(self, query: RowFilter) -> None:
         """Filter the table (as the filter bar does)."""
@@ -864,7 +773,7 @@ class DatasetsTab(QWidget):
     def _update_counts(self, *_args: object) -> None:
         shown = self.model.rowCount()
         total = self.model.total_rows
-        selected = len(self.table.selectionModel().selectedRows()) if self.table.selectionModel() else 0
+        selected = self.table.selected_count()
         if self.model.row_filter.active:
             text = f"{shown:,} of {plural(total, 'example')} match"
         else:
