@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QTextCursor
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from dpo_studio.core.dialects import get_dialect
@@ -277,3 +277,159 @@ def test_new_dataset_then_close(qtbot: QtBot, window: MainWindow) -> None:
     assert window.windowTitle() == "Untitled[*] — DPO Studio"
     window.close_action.trigger()
     assert window.stack.currentWidget() is window.empty_state
+
+
+# -- the whole flow, as a person does it -------------------------------------------------------------
+
+CONTENT_PARTS = CORPUS / "trl_conversational" / "llamafactory-v1-dpo-demo-contentparts.jsonl"
+
+
+def settle(window: MainWindow) -> None:
+    """Let background work (indexing, checks, token counts) finish and its results arrive."""
+    session = window.session
+    for _ in range(5):
+        assert task_runner().wait_all(60)
+        QApplication.processEvents()
+        if session._revalidate_timer.isActive():
+            session.revalidate()
+        else:
+            break
+    assert task_runner().wait_all(60)
+    QApplication.processEvents()
+
+
+def answer_save_dialog(path: Path, file_type: str, seen: list[str]) -> None:
+    """Fill in the next Save As dialog: file name and file type, then accept."""
+
+    def fill() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QFileDialog):
+            QTimer.singleShot(10, fill)
+            return
+        seen.append(dialog.selectedNameFilter())
+        dialog.selectNameFilter(next(f for f in dialog.nameFilters() if f.startswith(file_type)))
+        dialog.selectFile(str(path))
+        dialog.accept()
+
+    QTimer.singleShot(0, fill)
+
+
+def type_at_end(qtbot: QtBot, box: QWidget, text: str) -> None:
+    box.setFocus()
+    box.moveCursor(QTextCursor.MoveOperation.End)  # type: ignore[attr-defined]
+    qtbot.keyClicks(box, text)
+
+
+def test_open_filter_fix_edit_swap_undo_redo_save_reopen(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    from dpo_studio.ui.datasets import DatasetsTab
+    from dpo_studio.ui.datasets.findings_panel import expand_group
+    from dpo_studio.ui.editor import PairEditor
+
+    source = tmp_path / CONTENT_PARTS.name
+    shutil.copyfile(CONTENT_PARTS, source)
+    window.resize(1400, 850)
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    open_and_wait(qtbot, window, source)
+    settle(window)
+    tab, editor, session = window.datasets_tab, window.editor, window.session
+    assert isinstance(tab, DatasetsTab) and isinstance(editor, PairEditor)
+    assert window.tabs.currentWidget() is tab and tab.model.rowCount() == 10
+
+    # Filter by text (Edit ▸ Find puts the cursor in the filter field).
+    window.find_action.trigger()
+    assert tab.filter_bar.text.hasFocus()
+    first = session.document.record(0)
+    assert first is not None
+    word = first.last_user_text.split()[0]
+    qtbot.keyClicks(tab.filter_bar.text, word)
+    qtbot.waitUntil(lambda: tab.model.rowCount() < 10, timeout=5000)
+    assert tab.model.rowCount() >= 1
+    tab.filter_bar.text.clear()
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 10, timeout=5000)
+
+    # Fix one finding from the findings panel.
+    tab.refresh_findings()
+    panel = tab.findings_panel
+    group = expand_group(panel, "DPO117")
+    panel.view.setCurrentIndex(panel.model.index(0, 0, group))
+    fixed = panel.selected_finding()
+    assert fixed is not None and fixed.fix is not None
+    qtbot.mouseClick(panel.fix_button, Qt.MouseButton.LeftButton)
+    settle(window)
+    tab.refresh_findings()
+    assert fixed.entry not in {f.entry for f in session.document.findings() if f.code == "DPO117"}
+    assert window.isWindowModified()
+
+    # Open another example in the editor by clicking its finding; edit both answers; swap.
+    group = expand_group(panel, "DPO117")
+    child = panel.model.index(1, 0, group)
+    entry = child.data(Qt.ItemDataRole.UserRole + 1).entry
+    panel.view.clicked.emit(child)
+    assert window.tabs.currentWidget() is editor and session.current == entry
+    before = session.document.record(entry)
+    assert before is not None
+    type_at_end(qtbot, editor.preferred.editor, " Preferred, edited.")
+    type_at_end(qtbot, editor.rejected.editor, " Rejected, edited.")
+    edited = session.document.record(entry)
+    assert edited is not None
+    assert edited.preferred_text.endswith("Preferred, edited.")
+    assert edited.rejected_text.endswith("Rejected, edited.")
+    swap = editor.actions_by_name["swap"]
+    swap.trigger()
+    swapped = session.document.record(entry)
+    assert swapped is not None
+    assert swapped.preferred == edited.rejected and swapped.rejected == edited.preferred
+
+    # Undo and redo from the window's Edit menu.
+    window.undo_action.trigger()
+    assert session.document.record(entry) == edited
+    assert editor.preferred.text() == edited.preferred_text
+    window.redo_action.trigger()
+    assert session.document.record(entry) == swapped
+    expected = [session.document.record(i) for i in range(len(session.document))]
+
+    # Save: the file's own format (ShareGPT) is read-only, so Save As asks for a name and a format.
+    target = tmp_path / "reviewed.jsonl"
+    offered: list[str] = []
+    answer_save_dialog(target, "OpenAI / Azure DPO", offered)
+    window.save_action.trigger()
+    assert offered and offered[0].startswith("OpenAI / Azure DPO"), "a writable format is proposed"
+    assert not window.isWindowModified()
+    assert window.windowTitle() == "reviewed.jsonl[*] — DPO Studio"
+    assert source.read_bytes() == CONTENT_PARTS.read_bytes(), "the original file is untouched"
+    settle(window)
+
+    # Reopen the saved file and compare.
+    open_and_wait(qtbot, window, target)
+    settle(window)
+    reopened = window.session.document
+    assert reopened.dialect.name == "openai_dpo"
+    assert len(reopened) == len(expected)
+    for index, record in enumerate(expected):
+        again = reopened.record(index)
+        assert record is not None and again is not None
+        assert again.preferred_text == record.preferred_text, index
+        assert again.rejected_text == record.rejected_text, index
+        assert again.last_user_text == record.last_user_text, index
+    assert reopened.record(entry).preferred_text.endswith("Rejected, edited.")  # type: ignore[union-attr]
+    fixed_again = reopened.record(fixed.entry)  # type: ignore[arg-type]
+    assert fixed_again is not None and fixed_again.preferred_text == fixed_again.preferred_text.strip()
+    assert not [f for f in reopened.findings_for(fixed.entry) if f.code == "DPO117"]  # type: ignore[arg-type]
+
+
+def test_every_model_of_the_window_passes_qtmodeltester(
+    qtbot: QtBot, qtmodeltester: object, window: MainWindow
+) -> None:
+    from PySide6.QtCore import QAbstractItemModel
+
+    open_and_wait(qtbot, window, CONTENT_PARTS)
+    settle(window)
+    models = {id(m): m for m in window.findChildren(QAbstractItemModel)}
+    ours = [m for m in models.values() if not m.metaObject().className().startswith("Q")]
+    # Qt's own models (combo boxes, completers) are Qt's to test; ours include the table and findings.
+    assert {"DatasetTableModel", "FindingsModel"} <= {m.metaObject().className() for m in ours}
+    for model in ours:
+        qtmodeltester.check(model)  # type: ignore[attr-defined]

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dpo_studio.core.dialects import Dialect, writable_dialects
 from dpo_studio.core.document import Document
 from dpo_studio.core.errors import UserError
 from dpo_studio.core.journal import Journal, JournalInfo, discard_journal, pending_journals, recover
@@ -49,6 +50,8 @@ from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
 #: How many recent files File ▸ Open Recent lists.
 RECENT_LIMIT = 10
 FILE_FILTER = "Preference data (*.jsonl *.json *.jsonl.txt);;All files (*)"
+#: Use the platform save dialog where there is one (the format choice is its file-type list).
+SAVE_DIALOG_NOT_NATIVE = False
 
 
 @dataclass
@@ -493,23 +496,44 @@ class MainWindow(QMainWindow):
         return self._opening
 
     def save(self) -> bool:
-        """Save to the current file (Save As for a new dataset). Returns whether it was saved."""
-        if self.session.document.path is None:
+        """Save to the current file; Save As for a new dataset or one in a read-only format."""
+        document = self.session.document
+        if document.path is None or not document.dialect.writable:
             return self.save_as()
         return self._save_to(None)
 
     def save_as(self) -> bool:
-        """Ask for a file name and save there, in the document's dialect."""
+        """Ask for a file name and a format (the document's own when it can be written) and save there."""
         document = self.session.document
-        start = str(document.path) if document.path else "dataset.jsonl"
-        path, _filter = QFileDialog.getSaveFileName(self, "Save dataset as", start, FILE_FILTER)
-        if not path:
+        dialects = writable_dialects()
+        filters = [f"{dialect.label} (*.jsonl)" for dialect in dialects]
+        current = next((d for d in dialects if d.name == document.dialect.name), dialects[0])
+        dialog = QFileDialog(self, "Save dataset as")
+        dialog.setObjectName("saveAsDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, SAVE_DIALOG_NOT_NATIVE)
+        dialog.setNameFilters(filters)
+        dialog.selectNameFilter(filters[dialects.index(current)])
+        dialog.setDefaultSuffix("jsonl")
+        if document.path is not None:
+            dialog.setDirectory(str(document.path.parent))
+            stem = document.path.name if document.dialect.writable else f"{document.path.stem}.jsonl"
+            dialog.selectFile(stem)
+        else:
+            dialog.selectFile("dataset.jsonl")
+        if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
             return False
-        return self._save_to(Path(path))
+        chosen = (
+            dialects[filters.index(dialog.selectedNameFilter())]
+            if dialog.selectedNameFilter() in filters
+            else current
+        )
+        return self._save_to(Path(dialog.selectedFiles()[0]), chosen)
 
-    def _save_to(self, path: Path | None) -> bool:
+    def _save_to(self, path: Path | None, dialect: Dialect | None = None) -> bool:
         try:
-            self.session.save(path)
+            self.session.save(path, dialect)
         except UserError as error:
             present_error(self, error, "Saving")
             return False
