@@ -133,7 +133,7 @@ class CredentialStore:
         if not secret:
             label = f" for '{connection_name}'" if connection_name else ""
             raise CredentialsMissing(
-                f"No API key is stored{label}.", "Enter the key for this connection under Connections and save it."
+                f"No API key is stored{label}.", "Enter the connection's key under Connections and save it."
             )
         return secret
 
