@@ -66,7 +66,8 @@ def test_a_missing_component_fails_the_smoke_test(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "FAIL pyqtgraph: ModuleNotFoundError" in result.stdout
     assert "ok   openai:" in result.stdout, "the other checks still run and report"
-    assert "smoke test FAILED (pyqtgraph)" in result.stdout
+    summary = next(line for line in result.stdout.splitlines() if line.startswith("smoke test FAILED ("))
+    assert "pyqtgraph" in summary  # (the main window fails too when a tab draws charts with it)
 
 
 def test_missing_tokenizer_files_fail_the_smoke_test(tmp_path: Path) -> None:
