@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QTextCharFormat, QTextCu
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from dpo_studio.core.records import Message
-from dpo_studio.core.worddiff import DiffSpan, utf16_offsets
+from dpo_studio.core.worddiff import DiffSpan, tokenize, utf16_offsets
 from dpo_studio.ui import theme
 from dpo_studio.ui.editor.messages import answer_text, structured_parts
 from dpo_studio.ui.editor.text_edit import SessionTextEdit
@@ -27,6 +27,11 @@ def tint(kind: str) -> QColor:
     if theme.is_dark():
         colour.setAlpha(DARK_ALPHA)
     return colour
+
+
+def count_words(text: str) -> int:
+    """Words as the diff sees them: runs of letters or digits, and each CJK character on its own."""
+    return sum(1 for token in tokenize(text) if any(ch.isalnum() for ch in token))
 
 
 class AnswerPane(QFrame):
@@ -144,8 +149,8 @@ class AnswerPane(QFrame):
             selection.format = fmt
             selections.append(selection)
         self.editor.setExtraSelections(selections)
-        words = len(text.split())
-        changed_words = sum(len(text[s.start : s.end].split()) or 1 for s in changed)
+        words = count_words(text)
+        changed_words = sum(count_words(text[s.start : s.end]) for s in changed)
         if not text.strip():
             summary = "no text"
         elif identical:
