@@ -93,7 +93,14 @@ class EmptyState(QWidget):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.setObjectName("emptyState")
-        layout = QVBoxLayout(self)
+        # A centred column of readable width; word-wrapped labels get their height from that width.
+        column = QWidget(self)
+        column.setMaximumWidth(self.fontMetrics().averageCharWidth() * 80)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(column, 4)
+        outer.addStretch(1)
+        layout = QVBoxLayout(column)
         layout.addStretch(2)
         title = QLabel("No dataset open")
         font = title.font()
@@ -103,7 +110,7 @@ class EmptyState(QWidget):
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint = QLabel(
             "Open a preference file (OpenAI/Azure DPO, OpenPipe, TRL, HH-RLHF, ShareGPT …), "
-            "drop one onto this window, or start a new dataset.\n"
+            "drop one onto this window, or start a new dataset. "
             "Everything here works offline; nothing is uploaded until you submit a job."
         )
         hint.setWordWrap(True)
@@ -115,6 +122,7 @@ class EmptyState(QWidget):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.open_button = QPushButton("Open…")
+        self.open_button.setDefault(True)
         self.open_button.clicked.connect(window.open_dialog)
         self.new_button = QPushButton("New dataset")
         self.new_button.clicked.connect(window.new_document)
@@ -131,12 +139,11 @@ class EmptyState(QWidget):
         self.recent_label = QLabel()
         self.recent_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.recent_label.setTextFormat(Qt.TextFormat.RichText)
+        self.recent_label.setWordWrap(True)
         self.recent_label.linkActivated.connect(lambda link: window.open_file(Path(QUrl(link).toLocalFile())))
         layout.addSpacing(title.fontMetrics().height())
         layout.addWidget(self.recent_label)
         layout.addStretch(3)
-        hint.setMaximumWidth(hint.fontMetrics().averageCharWidth() * 90)
-        layout.setAlignment(hint, Qt.AlignmentFlag.AlignHCenter)
 
     def show_recent(self, paths: list[str]) -> None:
         """List recent files as links."""
@@ -354,7 +361,18 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.open_action, self.save_action, None, self.undo_action, self.redo_action, None):
+        # The menu's undo/redo actions name the step ("Undo Swap answers"); on the toolbar that text would
+        # make every later button jump, so the toolbar gets fixed labels with the step in the tooltip.
+        stack = self.session.undo_stack
+        self.toolbar_undo = self._action("Undo", stack.undo)
+        self.toolbar_redo = self._action("Redo", stack.redo)
+        self.toolbar_undo.setEnabled(False)
+        self.toolbar_redo.setEnabled(False)
+        stack.canUndoChanged.connect(self.toolbar_undo.setEnabled)
+        stack.canRedoChanged.connect(self.toolbar_redo.setEnabled)
+        stack.undoTextChanged.connect(self._undo_tip)
+        stack.redoTextChanged.connect(self._redo_tip)
+        for action in (self.open_action, self.save_action, None, self.toolbar_undo, self.toolbar_redo, None):
             if action is None:
                 toolbar.addSeparator()
             else:
@@ -364,6 +382,12 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.find_action)
         self.toolbar = toolbar
         self.view_menu.addAction(toolbar.toggleViewAction())
+
+    def _undo_tip(self, step: str) -> None:
+        self.toolbar_undo.setToolTip(f"Undo {step}".strip())
+
+    def _redo_tip(self, step: str) -> None:
+        self.toolbar_redo.setToolTip(f"Redo {step}".strip())
 
     def _add_standard_tabs(self) -> None:
         """The Datasets tab (H6) and the Editor (H7), when those packages are installed in this build."""
@@ -383,6 +407,16 @@ class MainWindow(QMainWindow):
         if PairEditor is not None:
             self.editor = PairEditor(self.session)
             self.add_tab(self.editor, "Editor")
+        self._add_runs_tab()
+
+    def _add_runs_tab(self) -> None:
+        """The Runs tab (H9): it polls only once started (app start-up) or first shown."""
+        from dpo_studio.ui.runs import RunsTab
+
+        self.runs_tab = RunsTab(autostart=False)
+        self.add_tab(self.runs_tab, "Runs")
+        runs = self._action("&Runs", lambda: self.show_tab(self.runs_tab), "Ctrl+Shift+R", "Every fine-tuning run")
+        self.view_menu.addAction(runs)
 
     def add_tab(self, widget: QWidget, title: str) -> int:
         """Add a tab; returns its index. Tabs get the session from the window (``window.session``)."""
@@ -482,6 +516,9 @@ class MainWindow(QMainWindow):
             remember_recent(path)
             self._refresh_recent()
             self._show_document()
+            if self.datasets_tab is not None:
+                # A freshly opened file starts with its overview, wherever the user was before.
+                self.show_tab(self.datasets_tab)
             self.statusBar().showMessage(
                 f"Opened {path.name}: {len(document.record_indices())} examples", 5000
             )
