@@ -38,6 +38,8 @@ DEPENDS=(
   libwayland-client0 libwayland-cursor0 libwayland-egl1 libdrm2
 )
 RECOMMENDS=("fonts-dejavu-core | fonts-liberation2 | fonts-noto-core" "gnome-keyring | kwalletmanager")
+# Datasets are often Chinese, Japanese or Korean; without a CJK font those characters show as boxes.
+SUGGESTS=("fonts-noto-cjk")
 
 if [ "${SKIP_PYINSTALLER:-0}" != 1 ]; then
   echo "== PyInstaller ($VERSION)"
@@ -148,6 +150,7 @@ Maintainer: DPO Studio developers <dpo-studio@users.noreply.github.com>
 Installed-Size: $installed_kb
 Depends: $depends
 Recommends: ${recommends%, }
+Suggests: ${SUGGESTS[*]}
 Section: devel
 Priority: optional
 Description: prepare preference data and run DPO fine-tuning
