@@ -20,8 +20,15 @@ from dpo_studio.core.errors import UserError
 from dpo_studio.core.pricing import PriceTable
 from dpo_studio.services.connections import ConnectionProfile, ConnectionStore, ProviderKind
 from dpo_studio.services.errors import ServiceError
-from dpo_studio.services.history import HistoryStore, StatusChange, StoredJob
-from dpo_studio.services.providers import EventFeed, FineTuningProvider, Job, open_provider
+from dpo_studio.services.history import (
+    HistoryStore,
+    MetricPoint,
+    Provenance,
+    StatusChange,
+    StoredEvent,
+    StoredJob,
+)
+from dpo_studio.services.providers import Checkpoint, EventFeed, FineTuningProvider, Job, open_provider
 
 log = logging.getLogger(__name__)
 
@@ -363,3 +370,66 @@ def duration_seconds(job: Job, now: float | None = None) -> float | None:
             return None
         end = int(now if now is not None else time.time())
     return max(0.0, float(end - job.created_at))
+
+
+# ---- what the Runs tab reads (off the GUI thread) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunListEntry:
+    """A stored run with the figures the list shows."""
+
+    stored: StoredJob
+    kind: str
+    cost: float | None
+
+
+def list_runs(store: HistoryStore, table: PriceTable | None = None) -> list[RunListEntry]:
+    """Every stored run (all connections, newest first) with its connection kind and estimated cost."""
+    kinds = {c.connection_id: c.kind for c in store.connections()}
+    entries = []
+    for stored in store.jobs():
+        kind = kinds.get(stored.connection_id, "")
+        cost = estimated_cost(stored.job, kind, table) if table is not None else None
+        entries.append(RunListEntry(stored, kind, cost))
+    return entries
+
+
+@dataclass(frozen=True)
+class RunDelta:
+    """What a run view needs that it does not have yet (everything, the first time)."""
+
+    connection_id: str
+    job_id: str
+    stored: StoredJob | None
+    points: list[MetricPoint]
+    events: list[StoredEvent]
+    checkpoints: list[Checkpoint]
+    provenance: Provenance | None
+    result_files: list[str]
+
+    @property
+    def last_point_seq(self) -> int:
+        """The cursor for the next delta's points."""
+        return max((p.seq for p in self.points), default=0)
+
+    @property
+    def last_event_seq(self) -> int:
+        """The cursor for the next delta's events."""
+        return max((e.seq for e in self.events), default=0)
+
+
+def load_run_delta(
+    store: HistoryStore, connection_id: str, job_id: str, *, after_point: int = 0, after_event: int = 0
+) -> RunDelta:
+    """Read a run's stored state, with only the metric points and events newer than the cursors."""
+    return RunDelta(
+        connection_id=connection_id,
+        job_id=job_id,
+        stored=store.job(connection_id, job_id),
+        points=store.metric_points(connection_id, job_id, after_seq=after_point),
+        events=store.events(connection_id, job_id, after_seq=after_event),
+        checkpoints=store.checkpoints(connection_id, job_id),
+        provenance=store.provenance(job_id),
+        result_files=list(store.result_files(connection_id, job_id)),
+    )

@@ -415,7 +415,9 @@ class MainWindow(QMainWindow):
 
         self.runs_tab = RunsTab(autostart=False)
         self.add_tab(self.runs_tab, "Runs")
-        runs = self._action("&Runs", lambda: self.show_tab(self.runs_tab), "Ctrl+Shift+R", "Every fine-tuning run")
+        runs = self._action(
+            "&Runs", lambda: self.show_tab(self.runs_tab), "Ctrl+Shift+R", "Every fine-tuning run"
+        )
         self.view_menu.addAction(runs)
 
     def add_tab(self, widget: QWidget, title: str) -> int:
