@@ -34,6 +34,9 @@ def create_application(argv: Sequence[str] | None = None) -> object:
     app.setOrganizationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
+    from dpo_studio.ui.about import app_icon
+
+    app.setWindowIcon(app_icon())  # every window and dialog, and the taskbar/dock where the OS asks Qt
     follow_system_theme(app)
     return app
 
