@@ -62,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_exception_hooks()
     window = MainWindow()
     window.show()
+    window.runs_tab.start()  # follow running fine-tuning jobs (and notify) from the start
     if args.file is not None:
         window.open_file(args.file)
     if not args.no_recovery:
