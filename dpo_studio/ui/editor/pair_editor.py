@@ -148,15 +148,15 @@ class PairEditor(QWidget):
         )
         self.findings.fixRequested.connect(self._apply_fix)
 
-        # Bound methods, not lambdas: Qt drops these connections if the editor goes before the session.
+        # Bound methods, not lambdas, for objects that may outlive the editor (the session, the theme):
+        # Qt drops those connections when the editor is destroyed.
         session.currentChanged.connect(self._on_current_changed)
         session.documentReplaced.connect(self._on_document_replaced)
         session.entriesChanged.connect(self._on_entries_changed)
         session.entriesInserted.connect(self._on_entries_inserted)
-        stack.indexChanged.connect(self._after_undo_step)
         session.entriesRemoved.connect(self._on_entries_removed)
         session.findingsChanged.connect(self._findings_timer.start)
-        # A bound method (not a lambda): Qt drops the connection when the editor is destroyed.
+        stack.indexChanged.connect(self._after_undo_step)
         theme.theme_signals.changed.connect(self._on_theme_changed)
         self._load(fresh=True)
 
