@@ -52,8 +52,14 @@ echo "== smoke test of the installed app"
 home="$(mktemp -d)"
 trap 'rm -rf "$home"' EXIT
 smoke_started=$(date +%s.%N)
+# Also nothing on the process's stderr (the bootloader writes there before Python starts).
 env -i PATH=/usr/bin:/bin HOME="$home" LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen \
-  "$APP/dpo-studio" --smoke-test
+  "$APP/dpo-studio" --smoke-test 2>"$home/stderr.txt"
+if [ -s "$home/stderr.txt" ]; then
+  echo "ci: the installed app wrote to stderr:" >&2
+  cat "$home/stderr.txt" >&2
+  exit 1
+fi
 # The windowed launcher (the desktop entry's command) must pass too, on a real X server when Xvfb is
 # there: that exercises the bundled xcb platform plugin and the system libxcb/GL it links to.
 if command -v xvfb-run >/dev/null; then
