@@ -44,6 +44,7 @@ plist_value() { /usr/libexec/PlistBuddy -c "Print :$1" "$PLIST"; }
 [ "$(plist_value CFBundleExecutable)" = "dpo-studio-gui" ] || { echo "build_dmg: wrong CFBundleExecutable" >&2; exit 1; }
 [ "$(plist_value NSHighResolutionCapable)" = true ] || { echo "build_dmg: not marked high-DPI" >&2; exit 1; }
 [ "$(plist_value NSRequiresAquaSystemAppearance)" = false ] || { echo "build_dmg: dark mode disabled" >&2; exit 1; }
+[ "$(plist_value LSBackgroundOnly 2>/dev/null || echo false)" = false ] || { echo "build_dmg: app marked background-only" >&2; exit 1; }
 plist_value "CFBundleDocumentTypes:0:CFBundleTypeExtensions:0" | grep -qx jsonl
 [ -f "$APP/Contents/Resources/$(plist_value CFBundleIconFile)" ] || { echo "build_dmg: .icns missing" >&2; exit 1; }
 
