@@ -49,6 +49,7 @@ def test_openai_dpo_job_runs_to_a_model_with_metrics_checkpoints_and_results(api
     client = openai_client(api_server)
     job = start_dpo_job(client, method=DPO, suffix="brand-voice", seed=7, metadata={"dataset": "ds1"})
     assert job.status == "validating_files"
+    assert job.model_extra is not None and job.model_extra["user_provided_suffix"] == "brand-voice"
     assert job.method.dpo.hyperparameters.beta == 0.1
     assert job.method.dpo.hyperparameters.batch_size == "auto"  # echoed as sent until the job starts
 

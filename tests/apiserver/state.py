@@ -192,8 +192,9 @@ class Job:
             },
             "integrations": self.integrations,
             "metadata": self.metadata,
-            "suffix": self.suffix,
         }
+        # OpenAI echoes it as `user_provided_suffix` (spec examples); Azure's schema calls it `suffix`.
+        body["suffix" if style == "azure" else "user_provided_suffix"] = self.suffix
         if style == "azure" and self.training_type is not None:
             body["trainingType"] = self.training_type
         return body
