@@ -772,3 +772,27 @@ def test_a_broken_line_can_be_repaired_in_the_editor(qtbot: QtBot, tmp_path: Pat
     finally:
         task_runner().wait_all(10)
         session.shutdown()
+
+
+def test_a_findings_field_link_puts_the_cursor_there(
+    qtbot: QtBot, editor: PairEditor, session: DocumentSession
+) -> None:
+    changed = record(session)
+    changed.context[0] = {**changed.context[0], "role": "developer"}
+    changed.rejected = [{"role": "assistant", "content": "  padded  "}]
+    session.edit_record(0, changed, "Outside edit", merge=False)
+    qtbot.waitUntil(lambda: len(editor.findings.findings) == 2)
+    links = {
+        finding.field: label
+        for finding in editor.findings.findings
+        for label in editor.findings.findChildren(QLabel, "findingText")
+        if label.isVisible() and f"<a href='show'>{finding.field}</a>" in label.text()
+    }
+    assert set(links) == {"input.messages[0].role", "non_preferred_output[0].content"}
+    links["non_preferred_output[0].content"].linkActivated.emit("show")  # what a click on the link sends
+    assert editor.rejected.editor.hasFocus()
+    links["input.messages[0].role"].linkActivated.emit("show")
+    assert editor.context.turn_editors[0].editor.hasFocus()
+    assert editor.show_field("input.tools[0]") and editor.context.tools.editor.hasFocus()
+    assert editor.context.tools_body.isVisibleTo(editor)
+    assert not editor.show_field("something.else")

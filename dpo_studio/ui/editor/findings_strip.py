@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
@@ -24,12 +24,16 @@ class FindingsStrip(QFrame):
     """A short list of findings; each mechanical one has its fix button. ``fixRequested(finding)``."""
 
     fixRequested = Signal(object)
+    #: The user clicked a finding's field: show that field (``finding``).
+    showRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("findingsStrip")
         self._findings: list[Finding] = []
         self._shown_once = False
+        #: Whether a field path can be shown (the editor sets this); fields that cannot are plain text.
+        self.can_show: Callable[[str], bool] = lambda _field: False
         self.summary = QLabel()
         self.summary.setObjectName("findingsSummary")
         self.rows = QWidget()
@@ -111,11 +115,23 @@ class FindingsStrip(QFrame):
             f"color: white; background: {colour}; border-radius: 3px; padding: 1px 5px; font-weight: bold;"
         )
         badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        where = f" <i>({finding.field})</i>" if finding.field else ""
+        where = ""
+        flags = Qt.TextInteractionFlag.TextSelectableByMouse
+        if finding.field and self.can_show(finding.field):
+            # The field is a link: clicking it puts the cursor where the problem is.
+            where = f" (<a href='show'>{_escape(finding.field)}</a>)"
+            flags |= (
+                Qt.TextInteractionFlag.LinksAccessibleByMouse
+                | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+            )
+        elif finding.field:
+            where = f" <i>({_escape(finding.field)})</i>"
         text = QLabel(f"{_escape(finding.message)}{where} <span style='color: gray'>{finding.code}</span>")
+        text.setObjectName("findingText")
         text.setWordWrap(True)
-        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        text.setTextInteractionFlags(flags)
         text.setToolTip(finding.describe())
+        text.linkActivated.connect(lambda _link, finding=finding: self.showRequested.emit(finding))
         layout.addWidget(badge, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(text, 1, Qt.AlignmentFlag.AlignTop)
         if finding.fix is not None:

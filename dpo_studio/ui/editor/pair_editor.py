@@ -9,6 +9,7 @@ without moving the cursor more than the change itself requires.
 from __future__ import annotations
 
 import copy
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -70,6 +71,9 @@ if sys.platform == "darwin":
     SHORTCUTS.update({"previous": "Ctrl+Alt+Up", "next": "Ctrl+Alt+Down", "delete": "Ctrl+Shift+Backspace"})
 
 RecordChange = Callable[[PreferenceRecord], None]
+
+#: A finding about one context turn, e.g. ``input.messages[2].role``.
+_TURN_FIELD = re.compile(r"input\.messages\[(\d+)\]")
 
 
 class PairEditor(QWidget):
@@ -147,6 +151,8 @@ class PairEditor(QWidget):
             lambda value: self._commit("Edit metadata", _setter("metadata", copy.deepcopy(value)))
         )
         self.findings.fixRequested.connect(self._apply_fix)
+        self.findings.can_show = lambda field: self._field_widget(field) is not None
+        self.findings.showRequested.connect(lambda finding: self.show_field(finding.field))
 
         # Bound methods, not lambdas, for objects that may outlive the editor (the session, the theme):
         # Qt drops those connections when the editor is destroyed.
@@ -265,7 +271,7 @@ class PairEditor(QWidget):
         return page
 
     def _build_editor_page(self) -> QWidget:
-        context_scroll = QScrollArea()
+        context_scroll = self.context_scroll = QScrollArea()
         context_scroll.setWidgetResizable(True)
         context_scroll.setFrameShape(QFrame.Shape.NoFrame)
         context_scroll.setWidget(self.context)
@@ -608,6 +614,44 @@ class PairEditor(QWidget):
                 setattr(record, name, getattr(repaired, name))
 
         self._commit(f"Fix: {fix.label}", change, merge=False)
+
+    # -- going to a field ------------------------------------------------------------------------
+
+    def _field_widget(self, field: str) -> QWidget | None:
+        """The widget that edits a finding's field (paths as core.validation writes them), or None."""
+        turn = _TURN_FIELD.match(field)
+        if turn is not None:
+            turns = self.context.turn_editors
+            index = int(turn.group(1))
+            return turns[index].editor if index < len(turns) else None
+        for prefix, widget in (
+            ("non_preferred_output", self.rejected.editor),
+            ("rejected", self.rejected.editor),
+            ("preferred_output", self.preferred.editor),
+            ("chosen", self.preferred.editor),
+            ("input.tools", self.context.tools.editor),
+            ("input.parallel_tool_calls", self.context.parallel),
+            ("metadata", self.details.metadata.editor),
+            ("split", self.details.split),
+        ):
+            if field == prefix or field.startswith((prefix + ".", prefix + "[")):
+                return widget
+        if field.startswith("input.messages"):
+            turns = self.context.turn_editors
+            return turns[-1].editor if turns else self.context.add_turn
+        return None
+
+    def show_field(self, field: str) -> bool:
+        """Put the keyboard focus on the widget that edits ``field`` (scrolling it into view)."""
+        widget = self._field_widget(field)
+        if widget is None:
+            return False
+        if widget in (self.context.tools.editor, self.context.parallel):
+            self.context.tools_toggle.setChecked(True)
+        if self.context.isAncestorOf(widget):
+            self.context_scroll.ensureWidgetVisible(widget)
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
 
     # -- review actions --------------------------------------------------------------------------
 
