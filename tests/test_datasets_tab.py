@@ -231,6 +231,8 @@ def test_fix_one_and_fix_all_then_undo(qtbot: QtBot, tab: DatasetsTab) -> None:
     assert panel.fix_button.isEnabled()
     fixed_entry = panel.selected_finding().entry  # type: ignore[union-attr]
     qtbot.mouseClick(panel.fix_button, Qt.MouseButton.LeftButton)
+    # The fixed row shows its new token count at once (counted on demand, the tokenizer is loaded).
+    assert tab.model.index(tab.model.row_of(fixed_entry), 4).data()
     settle(session)
     tab.refresh_findings()
     remaining = [f for f in session.document.findings() if f.code == "DPO117"]

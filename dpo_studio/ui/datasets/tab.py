@@ -325,9 +325,9 @@ class DatasetsTab(QWidget):
         # Entry numbers of the old document mean nothing in the new one.
         self.table.forget_selection()
         index = DatasetIndex(document.dataset)
-        # Rows computed on demand count their tokens only once the tokenizer was loaded in the
-        # background (loading it takes seconds; see refresh_stats).
-        index.token_counter = self._token_counter if self._tokenizer_ready(document.profile.model) else None
+        # While the index is built, rows computed on sight get no token count (counting costs about a
+        # millisecond a row on the GUI thread); the statistics task counts every row in the background.
+        index.token_counter = None
         self.index = index
         self.model.set_index(index)
         self.findings_panel.set_findings([], checking=True)
@@ -350,6 +350,8 @@ class DatasetsTab(QWidget):
         document = self.session.document
         snapshot = list(document.entries)
         dataset = document.dataset
+        if self.index is not None:
+            self.index.token_counter = None
 
         def work(ctx: TaskContext) -> DatasetIndex:
             built = DatasetIndex(dataset, snapshot)
@@ -368,7 +370,7 @@ class DatasetsTab(QWidget):
             if document is not self.session.document:
                 return
             live = result.realigned(snapshot)
-            live.token_counter = self.index.token_counter if self.index is not None else None
+            live.token_counter = self._counter_when_ready()
             if self.index is not None:
                 live.finding_count = self.index.finding_count
                 live.worst = self.index.worst
@@ -400,6 +402,11 @@ class DatasetsTab(QWidget):
 
     def _tokenizer_ready(self, model: str) -> bool:
         return self._tokenizer_model == model
+
+    def _counter_when_ready(self) -> Callable[[PreferenceRecord], int] | None:
+        """Count tokens of edited rows on demand, once the tokenizer is loaded and no build runs."""
+        ready = self._tokenizer_ready(self.session.document.profile.model) and not self.building
+        return self._token_counter if ready else None
 
     def _token_counter(self, record: PreferenceRecord) -> int:
         return _count_tokens(record, self.session.document.profile.model)
@@ -723,7 +730,7 @@ class DatasetsTab(QWidget):
             self._token_cache = result.cache
             self._tokenizer_model = model
             if self.index is not None:
-                self.index.token_counter = self._token_counter
+                self.index.token_counter = self._counter_when_ready()
                 updated = self.index.adopt_tokens(snapshot.entries, result.longest)
                 if updated:
                     self.model.all_changed()
