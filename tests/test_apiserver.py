@@ -839,3 +839,11 @@ def test_file_expiry_is_sent_as_form_fields_and_echoed(api_server: ApiServer) ->
             expires_after={"anchor": "created_at", "seconds": 60},
         )
     assert "expires_after.seconds: 60 is less than the minimum of 3600" in api_server.take_violations()[0]
+
+
+def test_a_bug_in_the_server_is_a_500_and_a_recorded_violation(api_server: ApiServer) -> None:
+    api_server.world.models["broken"] = None  # type: ignore[assignment]  # break the server on purpose
+    with pytest.raises(openai.InternalServerError):
+        openai_client(api_server).models.list()
+    taken = api_server.take_violations()
+    assert len(taken) == 1 and taken[0].startswith("[server bug] GET /v1/models: AttributeError")

@@ -446,6 +446,11 @@ class ApiServer:
         except ApiError as error:
             reply = Reply(error.status, error.body, error.headers)
             operation = None
+        except Exception as error:  # a bug in this server: answer 500 and make the fixture fail loudly
+            with self.lock:
+                self.violations.append(f"[server bug] {method} {split.path}: {type(error).__name__}: {error}")
+            reply = Reply(500, status_error(self.style, 500, method, api_path))
+            operation = None
         return (*self._encode(reply, operation if reply.status < 400 else None, method, api_path), cut_after)
 
     def _encode(
