@@ -71,7 +71,7 @@ def answer_next_modal(button: QMessageBox.StandardButton, seen: list[str]) -> No
 
 
 def test_starts_with_an_empty_state_that_says_what_to_do(window: MainWindow) -> None:
-    assert window.stack.currentWidget() is window.empty_state
+    assert window.showing_empty_state
     assert window.windowTitle() == "DPO Studio"
     assert (
         "drop one onto this window"
@@ -98,7 +98,7 @@ def test_menus_have_the_usual_shortcuts(window: MainWindow) -> None:
 
 def test_open_edit_title_and_save(qtbot: QtBot, window: MainWindow, data: Path) -> None:
     open_and_wait(qtbot, window, data)
-    assert window.stack.currentWidget() is window.tabs
+    assert not window.showing_empty_state
     assert window.windowTitle() == "pairs.jsonl[*] — DPO Studio"
     assert not window.isWindowModified()
     edit_first_answer(window)
@@ -228,7 +228,7 @@ def test_opening_a_missing_file_shows_a_plain_error(qtbot: QtBot, window: MainWi
         restore()
     assert len(shown) == 1 and shown[0].expected
     assert "No file at" in shown[0].message
-    assert window.stack.currentWidget() is window.empty_state
+    assert window.showing_empty_state
 
 
 def test_saving_to_a_read_only_folder_shows_error_and_keeps_edits(
@@ -273,10 +273,10 @@ def test_unsure_detection_asks_which_format(qtbot: QtBot, window: MainWindow) ->
 
 def test_new_dataset_then_close(qtbot: QtBot, window: MainWindow) -> None:
     window.new_action.trigger()
-    assert window.stack.currentWidget() is window.tabs
+    assert not window.showing_empty_state
     assert window.windowTitle() == "Untitled[*] — DPO Studio"
     window.close_action.trigger()
-    assert window.stack.currentWidget() is window.empty_state
+    assert window.showing_empty_state
 
 
 # -- the whole flow, as a person does it -------------------------------------------------------------
@@ -433,3 +433,49 @@ def test_every_model_of_the_window_passes_qtmodeltester(
     assert {"DatasetTableModel", "FindingsModel"} <= {m.metaObject().className() for m in ours}
     for model in ours:
         qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_no_two_actions_share_a_shortcut(window: MainWindow) -> None:
+    """Within the window plus any one tab (only one tab page is visible at a time), keys are unique."""
+    from PySide6.QtGui import QAction
+
+    pages = [window.tabs.widget(i) for i in range(window.tabs.count())]
+    if window.datasets_tab is not None:
+        pages.append(window.datasets_tab)
+
+    def page_of(action: QAction) -> QWidget | None:
+        owner = action.parent()
+        while isinstance(owner, QWidget):
+            if owner in pages:
+                return owner
+            owner = owner.parentWidget()
+        return None
+
+    window_level: dict[str, str] = {}
+    per_page: dict[int, dict[str, list[str]]] = {}
+    for action in window.findChildren(QAction):
+        page = page_of(action)
+        for sequence in action.shortcuts():
+            key, name = sequence.toString(), action.text().replace("&", "")
+            if not key:
+                continue
+            if page is None:
+                assert window_level.setdefault(key, name) == name, f"{key}: {name} and {window_level[key]}"
+            else:
+                per_page.setdefault(id(page), {}).setdefault(key, []).append(name)
+    for keys in per_page.values():
+        for key, names in keys.items():
+            assert len(set(names)) == 1, f"{key} is used by {names} in one tab"
+            assert key not in window_level, f"{key}: {names[0]} (tab) and {window_level[key]} (window)"
+
+
+def test_every_tab_is_reachable_without_a_dataset(window: MainWindow) -> None:
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert titles[:2] == ["Datasets", "Editor"]
+    view = [a.text().replace("&", "") for a in window.view_menu.actions() if a.shortcut().toString()]
+    assert view[: len(titles)] == titles
+    last = window.view_menu.actions()[len(titles) - 1]
+    assert last.shortcut().toString() == f"Ctrl+{len(titles)}"
+    last.trigger()
+    assert window.tabs.currentIndex() == len(titles) - 1
+    assert window.showing_empty_state, "the Datasets tab keeps saying what to do first"

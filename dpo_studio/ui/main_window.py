@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QStackedWidget,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -247,13 +246,12 @@ class MainWindow(QMainWindow):
         self._set_icon()
         self.setDocumentMode(True)
 
+        # Tabs are always there (Runs needs no dataset); until a dataset is open the Datasets tab's page
+        # is the empty state, which says what to do first.
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.empty_state = EmptyState(self)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty_state)
-        self.stack.addWidget(self.tabs)
-        self.setCentralWidget(self.stack)
+        self.setCentralWidget(self.tabs)
 
         self.task_status = TaskStatus(self)
         self.statusBar().addPermanentWidget(self.task_status)
@@ -352,6 +350,7 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.find_action)
         self.edit_menu = edit_menu
         self.view_menu = bar.addMenu("&View")
+        self._view_separator = self.view_menu.addSeparator()
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
         self.help_menu = help_menu
@@ -393,13 +392,15 @@ class MainWindow(QMainWindow):
         """The Datasets tab (H6) and the Editor (H7), when those packages are installed in this build."""
         self.datasets_tab: QWidget | None = None
         self.editor: QWidget | None = None
+        self._datasets_index = self.add_tab(self.empty_state, "Datasets")
         try:
             from dpo_studio.ui.datasets import DatasetsTab  # type: ignore[attr-defined]
         except ImportError:
             DatasetsTab = None
         if DatasetsTab is not None:
             self.datasets_tab = DatasetsTab(self.session)
-            self.add_tab(self.datasets_tab, "Datasets")
+            self.datasets_tab.setParent(self)
+            self.datasets_tab.hide()
         try:
             from dpo_studio.ui.editor import PairEditor  # type: ignore[attr-defined]
         except ImportError:
@@ -415,28 +416,55 @@ class MainWindow(QMainWindow):
 
         self.runs_tab = RunsTab(autostart=False)
         self.add_tab(self.runs_tab, "Runs")
-        runs = self._action(
-            "&Runs", lambda: self.show_tab(self.runs_tab), "Ctrl+Shift+R", "Every fine-tuning run"
-        )
-        self.view_menu.addAction(runs)
 
     def add_tab(self, widget: QWidget, title: str) -> int:
-        """Add a tab; returns its index. Tabs get the session from the window (``window.session``)."""
+        """Add a tab; returns its index. Tabs get the session from the window (``window.session``).
+
+        View ▸ <title> (Ctrl+1, Ctrl+2 ...) brings it to the front.
+        """
         index = self.tabs.addTab(widget, title)
+        number = self.tabs.count()
+        action = self._action(
+            f"&{title}", lambda: self._show_tab_at(index), f"Ctrl+{number}" if number < 10 else None
+        )
+        self.view_menu.insertAction(self._view_separator, action)
         self._update_actions()
         return index
 
+    def _show_tab_at(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
+
     def show_tab(self, widget: QWidget) -> None:
-        """Bring a tab to the front."""
+        """Bring a tab to the front (the Datasets tab only once a dataset is open)."""
+        if widget is self.datasets_tab:
+            self.tabs.setCurrentIndex(self._datasets_index)
+            return
         index = self.tabs.indexOf(widget)
         if index >= 0:
-            self.stack.setCurrentWidget(self.tabs)
             self.tabs.setCurrentIndex(index)
+
+    @property
+    def showing_empty_state(self) -> bool:
+        """Whether the Datasets tab shows the "no dataset open" page."""
+        return self.tabs.widget(self._datasets_index) is self.empty_state
+
+    def _set_datasets_page(self, page: QWidget) -> None:
+        """Put ``page`` (the empty state or the Datasets tab) in the Datasets tab's place."""
+        index = self._datasets_index
+        old = self.tabs.widget(index)
+        if old is page:
+            return
+        current = self.tabs.currentIndex()
+        self.tabs.removeTab(index)
+        old.hide()
+        self.tabs.insertTab(index, page, "Datasets")
+        self.tabs.setCurrentIndex(current)
 
     def _hook(self, name: str) -> Callable[..., Any] | None:
         """A tab's optional hook (see the module docstring)."""
-        for index in range(self.tabs.count()):
-            hook = getattr(self.tabs.widget(index), name, None)
+        widgets = [self.tabs.widget(index) for index in range(self.tabs.count())]
+        for widget in [self.datasets_tab, *widgets]:
+            hook = getattr(widget, name, None)
             if callable(hook):
                 return hook  # type: ignore[no-any-return]
         return None
@@ -468,7 +496,8 @@ class MainWindow(QMainWindow):
 
     def _show_document(self) -> None:
         self._has_document = True
-        self.stack.setCurrentWidget(self.tabs)
+        if self.datasets_tab is not None:
+            self._set_datasets_page(self.datasets_tab)
         self._update_title()
 
     # -- files -------------------------------------------------------------------------------------
@@ -593,7 +622,8 @@ class MainWindow(QMainWindow):
             return
         self.session.close_document()
         self._has_document = False
-        self.stack.setCurrentWidget(self.empty_state)
+        self._set_datasets_page(self.empty_state)
+        self.tabs.setCurrentIndex(self._datasets_index)
         self._update_title()
 
     def import_files(self, paths: list[Path] | None = None) -> None:
