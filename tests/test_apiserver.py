@@ -847,3 +847,22 @@ def test_a_bug_in_the_server_is_a_500_and_a_recorded_violation(api_server: ApiSe
         openai_client(api_server).models.list()
     taken = api_server.take_violations()
     assert len(taken) == 1 and taken[0].startswith("[server bug] GET /v1/models: AttributeError")
+
+
+def test_upload_parts_may_arrive_in_parallel(api_server: ApiServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = openai_client(api_server)
+    data = dpo_jsonl(200)
+    size = len(data) // 8 + 1
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    session = client.uploads.create(
+        bytes=len(data), filename="parallel.jsonl", mime_type="text/jsonl", purpose="fine-tune"
+    )
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        part_ids = list(
+            pool.map(lambda chunk: client.uploads.parts.create(session.id, data=chunk).id, chunks)
+        )
+    done = client.uploads.complete(session.id, part_ids=part_ids)
+    assert done.file is not None
+    assert client.files.content(done.file.id).read() == data
