@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from itertools import compress, repeat
 from typing import Any
 
 import orjson
@@ -428,15 +429,27 @@ class DatasetIndex:
         Pending rows never match an active filter: call :meth:`ensure_all` first when the index may
         hold a few edited rows; while a first build is still running, results cover the rows built so far.
         """
-        result = list(self.rows() if rows is None else rows)
         if not query.active:
-            return result
-        prompt = self.prompt
-        result = [i for i in result if prompt[i] is not None]
+            return list(self.rows() if rows is None else rows)
+        if query.text:
+            # The text test runs first and entirely in C (map/compress over the column): blank and
+            # pending rows have empty search text and drop out by themselves.
+            needle = query.text.lower().encode("utf-8", errors="replace")
+            hits = list(
+                compress(range(len(self.search)), map(bytes.__contains__, self.search, repeat(needle)))
+            )
+            if rows is None:
+                result = hits
+            else:
+                wanted = set(hits)
+                result = [i for i in rows if i in wanted]
+        else:
+            prompt = self.prompt
+            result = [i for i in (self.rows() if rows is None else rows) if prompt[i] is not None]
         if query.split:
             split = self.split
-            wanted = "" if query.split == NO_SPLIT else query.split
-            result = [i for i in result if split[i] == wanted]
+            wanted_split = "" if query.split == NO_SPLIT else query.split
+            result = [i for i in result if split[i] == wanted_split]
         if query.tag:
             tags = self.tags
             if query.tag == UNTAGGED:
@@ -446,10 +459,6 @@ class DatasetIndex:
                 result = [i for i in result if tag in tags[i]]
         if query.finding:
             result = self._filter_findings(query.finding, result)
-        if query.text:
-            needle = query.text.lower().encode("utf-8", errors="replace")
-            search = self.search
-            result = [i for i in result if needle in search[i]]
         return result
 
     def _filter_findings(self, finding: str, rows: list[int]) -> list[int]:
