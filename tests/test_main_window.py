@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from dpo_studio.core.dialects import get_dialect
+from dpo_studio.core.document import Document
 from dpo_studio.services.settings import settings
 from dpo_studio.ui import errors
 from dpo_studio.ui.main_window import MainWindow, RecentFiles
@@ -479,3 +480,23 @@ def test_every_tab_is_reachable_without_a_dataset(window: MainWindow) -> None:
     last.trigger()
     assert window.tabs.currentIndex() == len(titles) - 1
     assert window.showing_empty_state, "the Datasets tab keeps saying what to do first"
+
+
+def test_dropping_several_files_imports_them_into_one_dataset(qtbot: QtBot, window: MainWindow) -> None:
+    first = CORPUS / "openai_dpo" / "msfoundry-dpo-chat-preferenceft.jsonl"
+    second = CORPUS / "openai_dpo" / "msfoundry-orca-dpo-validation.jsonl"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(first)), QUrl.fromLocalFile(str(second))])
+    assert drag_enter(window, mime)
+    event = QDropEvent(
+        QPoint(10, 10).toPointF(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, event)
+    expected = len(Document.open(first).record_indices()) + len(Document.open(second).record_indices())
+    qtbot.waitUntil(lambda: len(window.session.document.record_indices()) == expected, timeout=20000)
+    assert window.session.document.path is None, "an import is a new dataset until saved"
+    assert window.isWindowModified()

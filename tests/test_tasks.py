@@ -152,3 +152,32 @@ def test_user_error_box_has_no_details(qtbot: QtBot) -> None:
     assert box.text() == "Nothing to export." and box.informativeText() == "Add examples first."
     assert box.detailedText() == ""
     box.close()
+
+
+def test_uncaught_exceptions_are_presented_and_the_app_keeps_running(
+    qtbot: QtBot, presented: list[PresentedError]
+) -> None:
+    import sys
+
+    from dpo_studio.ui.errors import install_exception_hooks
+
+    old_sys, old_thread = sys.excepthook, threading.excepthook
+    install_exception_hooks()
+    try:
+        try:
+            raise ValueError("from a slot")
+        except ValueError as error:
+            sys.excepthook(type(error), error, error.__traceback__)
+        assert presented[-1].message.endswith("ValueError: from a slot")
+
+        def crash() -> None:
+            raise LookupError("from a thread")
+
+        worker = threading.Thread(target=crash, name="worker-7")
+        worker.start()
+        worker.join()
+        qtbot.waitUntil(lambda: len(presented) == 2, timeout=5000)
+        assert "LookupError: from a thread" in presented[-1].message
+        assert presented[-1].title == "Working in worker-7"
+    finally:
+        sys.excepthook, threading.excepthook = old_sys, old_thread
