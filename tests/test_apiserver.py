@@ -866,3 +866,42 @@ def test_upload_parts_may_arrive_in_parallel(api_server: ApiServer) -> None:
     done = client.uploads.complete(session.id, part_ids=part_ids)
     assert done.file is not None
     assert client.files.content(done.file.id).read() == data
+
+
+def test_responses_api_answers_like_chat_whole_truncated_and_streamed(api_server: ApiServer) -> None:
+    client = openai_client(api_server)
+    question = "Explain machine learning in simple terms."
+    chat = client.chat.completions.create(
+        model="gpt-4.1-mini-2025-04-14", messages=[{"role": "user", "content": question}]
+    )
+    response = client.responses.create(
+        model="gpt-4.1-mini-2025-04-14", input=[{"role": "user", "content": question}]
+    )
+    assert response.status == "completed"
+    assert response.output_text == chat.choices[0].message.content  # one answer per model and prompt
+    short = client.responses.create(model="gpt-4.1-mini-2025-04-14", input=question, max_output_tokens=16)
+    assert short.status == "incomplete" and short.incomplete_details is not None
+    assert len(short.output_text.split()) == 16
+
+    events = list(client.responses.create(model="gpt-4.1-mini-2025-04-14", input=question, stream=True))
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert deltas == response.output_text
+
+
+def test_foundry_project_tests_a_deployment_with_responses_as_the_guide_does(
+    azure_api_server: ApiServer,
+) -> None:
+    azure_api_server.deploy("dpo-tuned", "gpt-4.1-mini-2025-04-14.ft-abc")
+    project = openai.OpenAI(
+        base_url=azure_api_server.project_endpoint() + "/openai/v1/",
+        api_key=lambda: azure_api_server.entra_token("https://ai.azure.com/.default"),
+        max_retries=0,
+    )
+    response = project.responses.create(
+        model="dpo-tuned", input=[{"role": "user", "content": "Explain machine learning in simple terms."}]
+    )
+    assert response.model == "gpt-4.1-mini-2025-04-14.ft-abc" and response.output_text
+    with pytest.raises(openai.NotFoundError, match="API deployment for this resource does not exist"):
+        project.responses.create(model="not-deployed", input="Hello")

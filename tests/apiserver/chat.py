@@ -193,3 +193,127 @@ def _stream(
     )
     if usage is not None:
         yield chunk([], usage=usage)
+
+
+# ----- Responses API (the Foundry guide tests its deployment with responses.create) -----------------------
+def _input_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """`instructions` + `input` (a string, or items with string or input_text content) as chat messages."""
+    messages: list[dict[str, Any]] = []
+    if isinstance(body.get("instructions"), str):
+        messages.append({"role": "system", "content": body["instructions"]})
+    source = body.get("input")
+    if isinstance(source, str):
+        return [*messages, {"role": "user", "content": source}]
+    for item in source or []:
+        if not isinstance(item, dict) or "role" not in item:
+            continue
+        content = item.get("content")
+        if isinstance(content, list):
+            content = "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+        messages.append({"role": item["role"], "content": content})
+    return messages
+
+
+@route("POST", "/responses")
+def create_response(server: ApiServer, call: Call) -> Reply:
+    body = call.json or {}
+    model = _resolve_model(server, call, str(body.get("model", "")))
+    messages = _input_messages(body)
+    responder = server.chat_responder
+    text = responder(model, messages, 0) if responder else default_answer(model, messages, 0)
+    limit = body.get("max_output_tokens")
+    words = text.split(" ")
+    incomplete = False
+    if limit is not None and len(words) > int(limit):
+        incomplete, text = True, " ".join(words[: int(limit)])
+    digest = hashlib.sha256(f"{model}{messages}{server.world.now}".encode()).hexdigest()
+    message_id, response_id = "msg_" + digest[:40], "resp_" + digest[24:64]
+    input_tokens = sum(_count_tokens(str(m.get("content", ""))) for m in messages)
+    output_tokens = _count_tokens(text)
+    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+    item_status = "incomplete" if incomplete else "completed"
+    item = {
+        "type": "message",
+        "id": message_id,
+        "status": item_status,
+        "role": "assistant",
+        "content": [part],
+    }
+    response: dict[str, Any] = {
+        "id": response_id,
+        "object": "response",
+        "created_at": server.world.now,
+        "status": "incomplete" if incomplete else "completed",
+        "completed_at": server.world.now,
+        "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": limit,
+        "model": model,
+        "output": [item],
+        "parallel_tool_calls": True,
+        "metadata": body.get("metadata") or {},
+        "temperature": body.get("temperature", 1.0),
+        "top_p": body.get("top_p", 1.0),
+        "tool_choice": "auto",
+        "tools": [],
+        "text": {"format": {"type": "text"}},
+        "usage": {
+            "input_tokens": input_tokens,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": output_tokens,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": input_tokens + output_tokens,
+        },
+    }
+    if body.get("stream"):
+        return Reply(body=_response_events(response, item, part), content_type="text/event-stream")
+    return Reply(body=response)
+
+
+def _response_events(
+    response: dict[str, Any], item: dict[str, Any], part: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """The Responses API's typed event sequence, from response.created to response.completed."""
+    sequence = iter(range(1_000_000))
+    pending = {key: value for key, value in response.items() if key != "usage"}  # usage comes at the end
+    pending.update(status="in_progress", output=[], completed_at=None, incomplete_details=None)
+    where = {"item_id": item["id"], "output_index": 0, "content_index": 0}
+    yield {"type": "response.created", "response": pending, "sequence_number": next(sequence)}
+    yield {"type": "response.in_progress", "response": pending, "sequence_number": next(sequence)}
+    yield {
+        "type": "response.output_item.added",
+        "output_index": 0,
+        "sequence_number": next(sequence),
+        "item": {**item, "status": "in_progress", "content": []},
+    }
+    yield {
+        "type": "response.content_part.added",
+        **where,
+        "sequence_number": next(sequence),
+        "part": {**part, "text": ""},
+    }
+    for index, word in enumerate(part["text"].split(" ")):
+        yield {
+            "type": "response.output_text.delta",
+            **where,
+            "sequence_number": next(sequence),
+            "delta": word if index == 0 else " " + word,
+            "logprobs": [],
+        }
+    yield {
+        "type": "response.output_text.done",
+        **where,
+        "sequence_number": next(sequence),
+        "text": part["text"],
+        "logprobs": [],
+    }
+    yield {"type": "response.content_part.done", **where, "sequence_number": next(sequence), "part": part}
+    yield {
+        "type": "response.output_item.done",
+        "output_index": 0,
+        "sequence_number": next(sequence),
+        "item": item,
+    }
+    final = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
+    yield {"type": final, "response": response, "sequence_number": next(sequence)}

@@ -473,7 +473,12 @@ class ApiServer:
     def _server_sent_events(
         self, chunks: Iterator[dict[str, Any]], operation: Any, method: str, api_path: str
     ) -> Iterator[bytes]:
-        """Encode chunks as `data: {...}` events ending in `data: [DONE]`, checking each against the spec."""
+        """Encode chunks as server-sent events, checking each against the spec.
+
+        Chat completions: `data: {...}` lines ending in `data: [DONE]`. Responses API: typed events
+        (`event: response.output_text.delta`) and no [DONE] marker, as OpenAI sends them.
+        """
+        typed = False
         for index, chunk in enumerate(chunks):
             if index and self.stream_delay:
                 self._stopping.wait(self.stream_delay)
@@ -482,8 +487,12 @@ class ApiServer:
                 if problems:
                     with self.lock:
                         self.violations.extend(f"[server {method} {api_path} stream] {p}" for p in problems)
-            yield b"data: " + json.dumps(chunk).encode() + b"\n\n"
-        yield b"data: [DONE]\n\n"
+            kind = chunk.get("type")
+            typed = isinstance(kind, str) and kind.startswith("response.")
+            prefix = f"event: {kind}\n".encode() if typed else b""
+            yield prefix + b"data: " + json.dumps(chunk).encode() + b"\n\n"
+        if not typed:
+            yield b"data: [DONE]\n\n"
 
     def _check_response(self, reply: Reply, operation: Any, method: str, api_path: str) -> None:
         if self.validator is None:
