@@ -48,6 +48,8 @@ from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
 
 #: How many recent files File ▸ Open Recent lists.
 RECENT_LIMIT = 10
+#: Background tasks appear in the status bar only when they run longer than this.
+SHOW_TASK_AFTER_MS = 300
 FILE_FILTER = "Preference data (*.jsonl *.json *.jsonl.txt);;All files (*)"
 #: Use the platform save dialog where there is one (the format choice is its file-type list).
 SAVE_DIALOG_NOT_NATIVE = False
@@ -177,9 +179,24 @@ class TaskStatus(QWidget):
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel)
         self._handle: TaskHandle | None = None
+        # Quick tasks (a re-check after each keystroke) would make the status bar flicker: show only
+        # tasks still running after a moment.
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setInterval(SHOW_TASK_AFTER_MS)
+        self._show_timer.timeout.connect(self._show_if_running)
+        self.hide()
         runner = task_runner()
         runner.tasksChanged.connect(self._refresh)
         self._refresh()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a described task is running (shown, or about to be)."""
+        return self._handle is not None
+
+    def _show_if_running(self) -> None:
+        self.setVisible(self._handle is not None)
 
     def _refresh(self) -> None:
         running = [handle for handle in task_runner().running() if handle.description]
@@ -188,7 +205,11 @@ class TaskStatus(QWidget):
             with contextlib.suppress(RuntimeError):
                 self._handle.progressed.disconnect(self._progress)
         self._handle = handle
-        self.setVisible(handle is not None)
+        if handle is None:
+            self._show_timer.stop()
+            self.hide()
+        elif not self.isVisible() and not self._show_timer.isActive():
+            self._show_timer.start()
         if handle is not None:
             handle.progressed.connect(self._progress)
             self.label.setText(

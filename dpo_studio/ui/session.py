@@ -212,7 +212,8 @@ class DocumentSession(QObject):
             self.entriesRemoved.emit(list(change.indices))
             self.findingsChanged.emit()
         if kind is not ChangeKind.SAVED and kind is not ChangeKind.RESET:
-            self._revalidate_timer.start()
+            # The full check of a large file takes a while and competes with typing: wait longer there.
+            self._revalidate_timer.start(max(REVALIDATE_DELAY_MS, len(self.document) // 50))
         self._update_dirty()
 
     def _emit_inserted(self, indices: Sequence[int]) -> None:
