@@ -34,8 +34,9 @@ from dpo_studio.services.connections import ConnectionProfile
 from dpo_studio.services.errors import Cancelled, FileProcessingFailed, explained
 from dpo_studio.services.history import HistoryStore, history
 from dpo_studio.services.pipelines import Pipeline, PipelineStore, request_to_dict
-from dpo_studio.services.providers.requests import DpoJobRequest, check_request
+from dpo_studio.services.providers.requests import DpoJobRequest, check_request, job_request_body
 from dpo_studio.services.providers.service import FineTuningProvider
+from dpo_studio.services.providers.traits import ProviderTraits
 from dpo_studio.services.providers.types import Job, ProgressCallback, RemoteFile, UploadState
 from dpo_studio.services.providers.uploads import UploadInterrupted
 
@@ -132,11 +133,9 @@ def _never() -> bool:
     return False
 
 
-def supervised_body(
-    request: DpoJobRequest, provider: FineTuningProvider, training_file: str
-) -> dict[str, Any]:
+def supervised_body(request: DpoJobRequest, traits: ProviderTraits, training_file: str) -> dict[str, Any]:
     """The create-job body of the supervised stage: same model, suffix, seed and tier; auto settings."""
-    body = provider.job_body(request)
+    body = job_request_body(request, traits)
     body["training_file"] = training_file
     body.pop("validation_file", None)
     body["method"] = {
@@ -376,7 +375,7 @@ class Submission:
     def _create_pipeline(self) -> SubmissionResult:
         assert self.plan.sft is not None
         request = self._request_with_files()
-        body = supervised_body(request, self.provider, self.plan.sft.remote_id)
+        body = supervised_body(request, self.provider.traits, self.plan.sft.remote_id)
         job = create_job_from_body(self.provider, body, "create the supervised fine-tuning job")
         self.sft_job = job
         self._record(job, body, self.plan.sft, stage="sft")
