@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from dpo_studio.ui.datasets.table_model import DatasetTableModel
 
-#: Initial column widths, in average characters.
-COLUMN_CHARS = (7, 34, 30, 30, 8, 22, 10, 10)
+#: Widths of the narrow columns (number, tokens, findings, split, tags), in average characters.
+FIXED_CHARS = {0: 7, 4: 8, 5: 20, 6: 10, 7: 12}
+#: How the remaining width is shared by the prompt, preferred and rejected previews.
+PREVIEW_SHARES = {1: 0.36, 2: 0.32, 3: 0.32}
 #: Selection memory meaning "select nothing" (after another document was opened).
 _FORGET: tuple[list[int], int] = ([-1], -1)
 
@@ -48,9 +51,11 @@ class ExamplesTable(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        width = self.fontMetrics().averageCharWidth()
-        for column, chars in enumerate(COLUMN_CHARS):
-            self.setColumnWidth(column, width * chars)
+        # Columns fit the view until the user drags one; then their widths are left alone.
+        self._fitting = False
+        self._user_sized = False
+        header.sectionResized.connect(self._section_resized)
+        self._fit_columns()
         self.doubleClicked.connect(self._activate)
         self.activated.connect(self._activate)
         selection = self.selectionModel()
@@ -126,6 +131,32 @@ class ExamplesTable(QTableView):
         self._memory = _FORGET
 
     # -- internals ---------------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Keep the columns fitting the view (until the user sized one)."""
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        if self._user_sized:
+            return
+        char = self.fontMetrics().averageCharWidth()
+        fixed = {column: chars * char for column, chars in FIXED_CHARS.items()}
+        available = self.viewport().width() - sum(fixed.values()) - 2
+        minimum = 12 * char
+        widths = dict(fixed)
+        for column, share in PREVIEW_SHARES.items():
+            widths[column] = max(minimum, int(available * share))
+        self._fitting = True
+        try:
+            for column, width in widths.items():
+                self.setColumnWidth(column, width)
+        finally:
+            self._fitting = False
+
+    def _section_resized(self, _index: int, _old: int, _new: int) -> None:
+        if not self._fitting and self.horizontalHeader().underMouse():
+            self._user_sized = True
 
     def _remember(self) -> None:
         if self._memory is None:
