@@ -374,4 +374,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, not this __main__ copy: the packages' screens modules register into
+    # ``dpo_studio.ui.screenshots.SCREENS``, which is a different dict from this copy's.
+    from dpo_studio.ui import screenshots as _registry
+
+    sys.exit(_registry.main())
