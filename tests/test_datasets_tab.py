@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from dpo_studio.core.dataset import Dataset
-from dpo_studio.core.dataset_index import ANY_FINDING, NO_SPLIT, RowFilter
+from dpo_studio.core.dataset_index import ANY_FINDING, NO_SPLIT, RowFilter, preview
 from dpo_studio.core.detect import detect_dialect
 from dpo_studio.core.dialects import get_dialect, writable_dialects
 from dpo_studio.core.document import Document
@@ -640,3 +642,45 @@ def test_in_the_main_window_a_finding_opens_the_editor_tab(qtbot: QtBot, tmp_pat
         task_runner().wait_all(10)
         window.session.close_document()
         window.close()
+
+
+# -- the table follows any sequence of edits ----------------------------------------------------------
+
+_EDITS = st.lists(
+    st.tuples(st.sampled_from(["swap", "duplicate", "delete", "undo", "redo"]), st.integers(0, 40)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=_EDITS, sort_column=st.sampled_from([0, 1, 4]), descending=st.booleans())
+def test_rows_always_show_the_entry_they_name(
+    qtbot: QtBot, session: DocumentSession, edits: list[tuple[str, int]], sort_column: int, descending: bool
+) -> None:
+    tab = DatasetsTab(session)
+    qtbot.addWidget(tab)
+    document = Document.open(CHAT)
+    session.set_document(document)
+    order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+    tab.table.sortByColumn(sort_column, order)
+    for action, position in edits:
+        size = len(session.document)
+        if action == "undo":
+            session.undo_stack.undo()
+        elif action == "redo":
+            session.undo_stack.redo()
+        elif size:
+            tab.select_entries([position % size])
+            {"swap": tab.swap_selected, "duplicate": tab.duplicate_selected, "delete": tab.delete_selected}[
+                action
+            ]()
+        current = session.document
+        shown = shown_entries(tab)
+        assert sorted(shown) == list(range(len(current)))
+        for row, entry in enumerate(shown):
+            record = current.record(entry)
+            assert record is not None
+            assert tab.model.index(row, 1).data() == preview(record.last_user_text)
+            assert tab.model.index(row, 2).data() == preview(record.preferred_text)
+    tab.deleteLater()
