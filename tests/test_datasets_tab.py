@@ -684,3 +684,21 @@ def test_rows_always_show_the_entry_they_name(
             assert tab.model.index(row, 1).data() == preview(record.last_user_text)
             assert tab.model.index(row, 2).data() == preview(record.preferred_text)
     tab.deleteLater()
+
+
+def test_export_copies_or_leaves_out_unreadable_lines(qtbot: QtBot, tab: DatasetsTab, tmp_path: Path) -> None:
+    source = tmp_path / "broken.jsonl"
+    source.write_bytes(CHAT.read_bytes() + b'{"input": {"messages": [\n')
+    open_in(tab, source)
+    for skip in (False, True):
+        dialog = tab.export_dataset()
+        target = tmp_path / f"out-{skip}.jsonl"
+        dialog.set_paths(target)
+        dialog.skip_unreadable.setChecked(skip)
+        qtbot.waitUntil(lambda d=dialog: d.summary is not None and d.export_button.isEnabled(), timeout=10000)
+        assert "1 unreadable line" in dialog.summary_label.text()
+        with qtbot.waitSignal(tab.exported, timeout=10000):
+            qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+        exported = Dataset.open(target, "openai_dpo")
+        assert len(exported.record_indices()) == 12
+        assert len(exported.read_findings()) == (0 if skip else 1)
