@@ -702,3 +702,21 @@ def test_export_copies_or_leaves_out_unreadable_lines(qtbot: QtBot, tab: Dataset
         exported = Dataset.open(target, "openai_dpo")
         assert len(exported.record_indices()) == 12
         assert len(exported.read_findings()) == (0 if skip else 1)
+
+
+def test_export_a_json_array_file_as_jsonl(qtbot: QtBot, tab: DatasetsTab, tmp_path: Path) -> None:
+    source = CORPUS / "trl_conversational" / "llamafactory-dpo-en-demo-sharegpt.original.json"
+    document = open_in(tab, source)
+    expected = [_texts(r) for r in records_of(document)]
+    assert len(expected) == 300
+    dialog = tab.export_dataset()
+    dialog.set_dialect("openai_dpo")
+    dialog.set_paths(tmp_path / "out.jsonl")
+    qtbot.waitUntil(lambda: dialog.summary is not None and dialog.export_button.isEnabled(), timeout=20000)
+    with qtbot.waitSignal(tab.exported, timeout=20000):
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    data = (tmp_path / "out.jsonl").read_bytes()
+    assert data.count(b"\n") == 300 and not data.lstrip().startswith(b"[")
+    exported = Dataset.open(tmp_path / "out.jsonl", "openai_dpo")
+    read_back = [_texts(r) for _i, r in exported.iter_records()]
+    assert all(_same_example(r, e) for r, e in zip(read_back, expected, strict=True))
