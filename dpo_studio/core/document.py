@@ -80,7 +80,7 @@ class Removed:
 Listener = Callable[[Change], None]
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Document:
     """One open dataset being edited.
 
@@ -101,6 +101,10 @@ class Document:
     _per_entry: list[list[Finding] | None] = field(default_factory=list)
     _report: ValidationReport | None = None
     _report_revision: int = -1
+
+    def __repr__(self) -> str:
+        # Never the entries: a 100k-record repr in a log or traceback would be enormous.
+        return f"<Document {self.title!r} {len(self)} entries, revision {self.revision}, dirty={self.dirty}>"
 
     def __post_init__(self) -> None:
         if not self._per_entry:
