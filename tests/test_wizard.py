@@ -6,6 +6,7 @@ store; the server records what it received so the test checks the exact request.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,8 +88,30 @@ def connect(server: ApiServer) -> str:
     return profile.id
 
 
+_sessions: list[DocumentSession] = []
+
+
+@pytest.fixture(autouse=True)
+def _release_qt_objects(qtbot: QtBot) -> Iterator[None]:
+    """Sessions are stopped and deleted on the GUI thread, and cycles collected there too.
+
+    Without this, Python's cyclic garbage collector may run in a worker thread of a later test (for
+    example while the openai SDK sleeps before a retry) and destroy a QObject from that thread.
+    """
+    yield
+    settle(qtbot)
+    while _sessions:
+        session = _sessions.pop()
+        session.shutdown()
+        session.deleteLater()
+    QApplication.processEvents()
+    gc.collect()
+    QApplication.processEvents()
+
+
 def open_session(qtbot: QtBot, path: Path) -> DocumentSession:
     session = DocumentSession(Document.open(path), journal=False)
+    _sessions.append(session)
     settle(qtbot)
     return session
 
