@@ -282,6 +282,12 @@ class DatasetIndex:
     def adopt_tokens(self, snapshot: Sequence[Entry], tokens: Mapping[int, int]) -> list[int]:
         """Set token counts computed for ``snapshot`` (snapshot index -> tokens) on the rows whose entry is
         still the same object; returns the entry indices that were updated."""
+        current = self.dataset.entries
+        if len(current) == len(snapshot) and all(a is b for a, b in zip(current, snapshot, strict=True)):
+            column = self.tokens
+            for j, count in tokens.items():
+                column[j] = count
+            return sorted(tokens)
         by_id = {id(snapshot[j]): (j, count) for j, count in tokens.items() if 0 <= j < len(snapshot)}
         updated = []
         for i, entry in enumerate(self.dataset.entries):
