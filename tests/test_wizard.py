@@ -456,3 +456,42 @@ def test_review_body_matches_the_provider_layer(
     assert expected["trainingType"] == "Standard"
     assert "training_file=training_upload.id" in wizard.review_page.python_text()
     assert "api-key: $AZURE_OPENAI_API_KEY" in wizard.review_page.curl_text()
+
+
+def test_main_window_opens_the_wizard_and_jumps_to_the_run(
+    qtbot: QtBot, api_server: ApiServer, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    from dpo_studio.ui.main_window import MainWindow
+
+    connection_id = connect(api_server)
+    path = write_pairs(tmp_path / "tone.jsonl", [pair(i, prompt=i // 2) for i in range(40)])
+    window = MainWindow()
+    window.show()
+    try:
+        window.open_file(path)
+        qtbot.waitUntil(lambda: len(window.session.document) == 40, timeout=20_000)
+        assert [window.tabs.tabText(i) for i in range(window.tabs.count())][2:4] == ["Fine-tune", "Runs"]
+        assert window.new_job_action in window.toolbar.actions()
+        window.new_job_action.trigger()
+        wizard = window.finetune_tab.wizard
+        assert wizard is not None and wizard.isVisible()
+        assert wizard.session is window.session  # the open dataset is the default training data
+        assert window.tabs.currentWidget() is window.finetune_tab
+        wizard.providers = type(wizard.providers)(None, FAST)
+        settle(qtbot)
+        walk_to_review(qtbot, wizard, api_server, split=False)
+        assert wizard.state.training is not None and wizard.state.training.path == path
+        submit(qtbot, wizard)
+        assert wizard.submit_page.outcome is not None, wizard.submit_page.problem.text()
+        job_id = wizard.submit_page.outcome.job.id
+        wizard.accept()  # Finish: jump to the run
+        assert window.tabs.currentWidget() is window.runs_tab
+        qtbot.waitUntil(
+            lambda: [r.key for r in window.runs_tab.selected_runs()] == [(connection_id, job_id)],
+            timeout=20_000,
+        )
+    finally:
+        task_runner().wait_all(10)
+        window.session.close_document()
+        window.close()
+        window.deleteLater()

@@ -429,7 +429,27 @@ class MainWindow(QMainWindow):
         if PairEditor is not None:
             self.editor = PairEditor(self.session)
             self.add_tab(self.editor, "Editor")
+        self._add_finetune_tab()
         self._add_runs_tab()
+
+    def _add_finetune_tab(self) -> None:
+        """The Fine-tune tab (H10): the "New DPO job" wizard and SFT → DPO pipelines."""
+        from dpo_studio.ui.wizard import FineTuneTab
+
+        self.finetune_tab = FineTuneTab(self.session)
+        self.add_tab(self.finetune_tab, "Fine-tune")
+        self.new_job_action = self._action(
+            "New &DPO Job…", self.new_dpo_job, "Ctrl+Shift+J", "Fine-tune a model on your data with DPO"
+        )
+        self.file_menu.insertAction(self.close_action, self.new_job_action)
+        self.file_menu.insertSeparator(self.close_action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.new_job_action)
+
+    def new_dpo_job(self) -> None:
+        """File ▸ New DPO Job (also on the toolbar, so it is at hand from the Datasets tab)."""
+        self.show_tab(self.finetune_tab)
+        self.finetune_tab.new_dpo_job()
 
     def _add_runs_tab(self) -> None:
         """The Runs tab (H9): it polls only once started (app start-up) or first shown."""
