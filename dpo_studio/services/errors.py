@@ -143,12 +143,31 @@ def _server_text(error: openai.APIStatusError) -> str:
             text = inner
         if not text and isinstance(body.get("message"), str):
             text = body["message"]
+        if not text:
+            text = _problem_text(body)
     if not text:
         text = error.message or ""
     text = redact(" ".join(text.split()))
     if len(text) > MAX_SERVER_TEXT:
         text = text[: MAX_SERVER_TEXT - 1] + "…"
     return text
+
+
+def _problem_text(body: dict[str, Any]) -> str:
+    """The explanation in an RFC 7807 problem document (gateways, mock servers): detail and violations."""
+    violations = body.get("validation") or body.get("errors")
+    messages: list[str] = []
+    if isinstance(violations, list):
+        for item in violations:
+            message = item.get("message") if isinstance(item, dict) else item
+            if isinstance(message, str) and message not in messages:
+                messages.append(message)
+    if messages:
+        return "; ".join(messages)
+    for key in ("detail", "title"):
+        if isinstance(body.get(key), str):
+            return str(body[key])
+    return ""
 
 
 def _retry_after(response: httpx2.Response) -> float | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -262,7 +262,12 @@ class FineTuningProvider:
         """The most recent jobs (newest first), following pages up to ``limit`` jobs."""
         jobs: list[Job] = []
         with self._explained("list fine-tuning jobs"):
-            for job in self.client.fine_tuning.jobs.list(limit=min(limit, self.options.page_size)):
+            pages = _pages(
+                lambda after: self.client.fine_tuning.jobs.list(
+                    limit=min(limit, self.options.page_size), after=after or openai.omit
+                )
+            )
+            for job in pages:
                 jobs.append(Job.from_sdk(job))
                 if len(jobs) >= limit:
                     break
@@ -350,11 +355,30 @@ class FineTuningProvider:
     def list_checkpoints(self, job_id: str) -> list[Checkpoint]:
         """Every checkpoint of the job, by step."""
         with self._explained("list the job's checkpoints"):
-            found = [
-                Checkpoint.from_sdk(c)
-                for c in self.client.fine_tuning.jobs.checkpoints.list(job_id, limit=self.options.page_size)
-            ]
-        return sorted(found, key=lambda c: c.step)
+            pages = _pages(
+                lambda after: self.client.fine_tuning.jobs.checkpoints.list(
+                    job_id, limit=self.options.page_size, after=after or openai.omit
+                )
+            )
+            found = {c.id: c for c in (Checkpoint.from_sdk(item) for item in pages)}
+        return sorted(found.values(), key=lambda c: c.step)
+
+
+def _pages(fetch: Callable[[str | None], Any], max_pages: int = 1000) -> Iterator[Any]:
+    """Items of a cursor-paged list, one page at a time.
+
+    Stops at the last page, and also when a server repeats a cursor or never says it is done, so a broken
+    server cannot make the app page forever.
+    """
+    after: str | None = None
+    for _page in range(max_pages):
+        page = fetch(after)
+        items = list(page.data)
+        yield from items
+        last = getattr(items[-1], "id", None) if items else None
+        if not getattr(page, "has_more", False) or not last or last == after:
+            return
+        after = str(last)
 
 
 def _detect_ascending(events: list[JobEvent], kind: ProviderKind) -> bool:
