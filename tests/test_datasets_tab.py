@@ -136,6 +136,19 @@ def test_open_corpus_file_shows_every_example_with_previews_and_tokens(tab: Data
     _edges, heights = tab.stats_panel.histogram()
     assert sum(heights) == 284
     assert "$" in tab.stats_panel.cost_value.text()
+    # The cost follows the chosen model and epochs.
+    panel = tab.stats_panel
+    assert panel.model_combo.currentText() == document.profile.model
+    panel.epochs_spin.setValue(2)
+    two = panel.estimate
+    panel.epochs_spin.setValue(4)
+    four = panel.estimate
+    assert two.epochs == 2 and four.epochs == 4
+    assert four.low == pytest.approx(2 * two.low) and four.high == pytest.approx(2 * two.high)
+    panel.model_combo.setCurrentText("gpt-4.1-2025-04-14")
+    assert four.price is not None and panel.estimate.price is not None
+    ratio = panel.estimate.price.per_million / four.price.per_million
+    assert panel.estimate.low == pytest.approx(four.low * ratio)
 
 
 def test_text_filter_from_the_filter_bar(qtbot: QtBot, tab: DatasetsTab) -> None:

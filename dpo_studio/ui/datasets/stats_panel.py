@@ -152,6 +152,14 @@ class StatsPanel(QWidget):
         self.stale_label.setText("")
         self._update_cost()
 
+    def set_platform(self, provider: str, model: str) -> None:
+        """Preselect the platform and model the dataset is checked for (the user may pick others)."""
+        position = self.provider_combo.findData(provider)
+        if position >= 0 and position != self.provider_combo.currentIndex():
+            self.provider_combo.setCurrentIndex(position)
+        if self.model_combo.findText(model) >= 0:
+            self.model_combo.setCurrentText(model)
+
     def set_stale(self, stale: bool) -> None:
         """Say that the numbers are older than the dataset (large datasets refresh on request)."""
         self.stale_label.setText("The dataset changed since these numbers were computed." if stale else "")

@@ -332,6 +332,7 @@ class DatasetsTab(QWidget):
         self.model.set_index(index)
         self.findings_panel.set_findings([], checking=True)
         self.stats_panel.clear()
+        self.stats_panel.set_platform(document.profile.provider, document.profile.model)
         self._update_counts()
         self.table.scrollToTop()
         if self.isVisible():
