@@ -165,3 +165,17 @@ def test_delete_asks_then_removes_profile_and_key(
     assert ConnectionStore().list() == []
     assert memory_keyring.passwords == {}
     assert dialog.list.count() == 0
+
+
+def test_sign_in_problem_is_explained(
+    qtbot: QtBot, memory_keyring: MemoryKeyring, unexpected: list[object]
+) -> None:
+    dialog = open_dialog(qtbot)
+    fill(dialog, "Dev", ProviderKind.AZURE_OPENAI, "https://res.openai.azure.com")
+    dialog.auth_combo.setCurrentIndex(dialog.auth_combo.findData(AuthMethod.AZURE_CLI.value))
+    assert dialog.sign_in_button.isVisible() and not dialog.key_edit.isVisible()
+    dialog.sign_in_button.click()
+    settle(qtbot)
+    text = dialog.result_label.text()
+    assert "Azure CLI" in text and "What to do:" in text  # no az on this machine: said plainly
+    assert unexpected == []
