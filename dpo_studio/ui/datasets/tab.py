@@ -723,10 +723,16 @@ class DatasetsTab(QWidget):
                 cancelled=lambda: ctx.cancelled,
             )
 
-        def done(result: Any) -> None:
+        def mine() -> bool:
+            """Whether this task is still the tab's current one (not replaced after a new document)."""
+            if self._stats_task is not handle[0]:
+                return False
             self._stats_task = None
             self._hide_progress()
-            if document is not self.session.document:
+            return True
+
+        def done(result: Any) -> None:
+            if not mine() or document is not self.session.document:
                 return
             self._token_cache = result.cache
             self._tokenizer_model = model
@@ -741,15 +747,14 @@ class DatasetsTab(QWidget):
                 QTimer.singleShot(0, self.refresh_stats)
 
         def failed(error: BaseException) -> None:
-            self._stats_task = None
-            self._hide_progress()
-            present_error(self, error, "Counting tokens")
+            if mine():
+                present_error(self, error, "Counting tokens")
 
         def cancelled() -> None:
-            self._stats_task = None
-            self._hide_progress()
+            mine()
 
         self._show_progress("Counting tokens")
+        handle: list[TaskHandle] = []
         self._stats_task = task_runner().run(
             work,
             on_done=done,
@@ -758,6 +763,7 @@ class DatasetsTab(QWidget):
             on_cancelled=cancelled,
             description="Counting tokens",
         )
+        handle.append(self._stats_task)
         return self._stats_task
 
     # -- filter and counts -------------------------------------------------------------------------
