@@ -74,7 +74,7 @@ def test_missing_secret_says_what_to_do(memory_keyring: MemoryKeyring) -> None:
     with pytest.raises(CredentialsMissing) as caught:
         CredentialStore().require_secret("nothing-here", "Work Azure")
     assert "Work Azure" in caught.value.message
-    assert "enter the key" in caught.value.hint
+    assert "Enter the connection's key" in caught.value.hint
 
 
 def test_stored_secrets_are_redacted_everywhere_after_use(memory_keyring: MemoryKeyring) -> None:
