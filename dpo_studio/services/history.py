@@ -131,8 +131,25 @@ CREATE TABLE provenance (
 );
 """
 
+# v3 (issue 8): blind evaluations kept with their run — every answer, the left/right order and each verdict
+# as JSON in ``data``, the win rates in ``summary`` so lists need not parse every answer.
+_V3 = """
+CREATE TABLE evaluations (
+    evaluation_id TEXT PRIMARY KEY,
+    connection_id TEXT NOT NULL DEFAULT '',
+    job_id TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    model_a TEXT NOT NULL,
+    model_b TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    data TEXT NOT NULL,
+    saved_at REAL NOT NULL
+);
+CREATE INDEX evaluations_by_job ON evaluations (job_id, created_at);
+"""
+
 #: Migration ``i`` takes a database from version ``i`` to ``i + 1``. Append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -200,6 +217,20 @@ class Provenance:
     fine_tuned_model: str = ""
     checkpoints: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredEvaluation:
+    """A saved blind evaluation: who was compared, the win-rate summary and the full record (``data``)."""
+
+    evaluation_id: str
+    connection_id: str
+    job_id: str
+    created_at: float
+    model_a: str
+    model_b: str
+    summary: dict[str, Any]
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -773,6 +804,61 @@ class HistoryStore:
             checkpoints=tuple(str(c) for c in checkpoints if c),
             extra=_json_dict(row[14]),
         )
+
+    # ---- evaluations -------------------------------------------------------------------------------------
+
+    def save_evaluation(
+        self,
+        evaluation_id: str,
+        *,
+        connection_id: str,
+        job_id: str,
+        model_a: str,
+        model_b: str,
+        created_at: float,
+        summary: dict[str, Any],
+        data: dict[str, Any],
+    ) -> None:
+        """Keep (or replace) a blind evaluation with its run (see :mod:`dpo_studio.services.evaluation`)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO evaluations (evaluation_id, connection_id, job_id, created_at, "
+                "model_a, model_b, summary, data, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    evaluation_id,
+                    connection_id,
+                    job_id,
+                    created_at,
+                    model_a,
+                    model_b,
+                    json.dumps(summary),
+                    json.dumps(data),
+                    time.time(),
+                ),
+            )
+
+    def evaluations(self, *, job_id: str | None = None) -> list[StoredEvaluation]:
+        """Saved evaluations, newest first (of one run, or all)."""
+        query = (
+            "SELECT evaluation_id, connection_id, job_id, created_at, model_a, model_b, summary, data "
+            "FROM evaluations"
+            + (" WHERE job_id = ?" if job_id is not None else "")
+            + " ORDER BY created_at DESC"
+        )
+        rows = self._db().execute(query, (job_id,) if job_id is not None else ())
+        return [
+            StoredEvaluation(
+                evaluation_id=row[0],
+                connection_id=row[1],
+                job_id=row[2],
+                created_at=row[3],
+                model_a=row[4],
+                model_b=row[5],
+                summary=_json_dict(row[6]),
+                data=_json_dict(row[7]),
+            )
+            for row in rows
+        ]
 
     def jobs_for_dataset(self, dataset_sha256: str) -> list[Provenance]:
         """Every recorded job trained on a dataset with this content hash (oldest first)."""
