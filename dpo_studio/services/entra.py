@@ -22,6 +22,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import (
     AuthenticationRecord,
     AzureCliCredential,
+    CredentialUnavailableError,
     DeviceCodeCredential,
     InteractiveBrowserCredential,
     TokenCachePersistenceOptions,
@@ -97,6 +98,7 @@ class EntraAuthenticator:
         self._lock = threading.Lock()
         self._sessions: dict[str, EntraSignIn] = {}
         self._memory_only: set[str] = set()
+        self._device_code: set[str] = set()  # browser sign-in failed here: use a device code instead
 
     def session(
         self, profile: ConnectionProfile, *, device_code_prompt: DeviceCodePrompt | None = None
@@ -108,7 +110,12 @@ class EntraAuthenticator:
                 return existing
             persistent = profile.id not in self._memory_only
             created = EntraSignIn(
-                _build_credential(profile, persistent=persistent, device_code_prompt=device_code_prompt),
+                _build_credential(
+                    profile,
+                    persistent=persistent,
+                    device_code_prompt=device_code_prompt,
+                    device_code=profile.id in self._device_code,
+                ),
                 scope_for(profile),
                 persistent and profile.auth_method is not AuthMethod.AZURE_CLI,
             )
@@ -122,11 +129,19 @@ class EntraAuthenticator:
 
         Blocks until the user finishes; raises :class:`SignInRequired` and friends with a plain message.
         """
-        for _attempt in range(2):
+        for _attempt in range(3):
             signed = self.session(profile, device_code_prompt=device_code_prompt)
             try:
                 self._acquire(profile, signed)
                 return signed
+            except CredentialUnavailableError as error:
+                if isinstance(signed.credential, InteractiveBrowserCredential):
+                    # No browser can be opened (SSH, locked-down desktop): fall back to a device code.
+                    with self._lock:
+                        self._device_code.add(profile.id)
+                    self.reset(profile.id)
+                    continue
+                raise user_error(error, kind=profile.provider_kind, action="sign in") from None
             except ClientAuthenticationError as error:
                 if _NO_ENCRYPTION in str(error) and signed.persistent:
                     # The OS cannot encrypt MSAL's cache: keep tokens in memory for this run instead.
@@ -164,7 +179,11 @@ class EntraAuthenticator:
 
 
 def _build_credential(
-    profile: ConnectionProfile, *, persistent: bool, device_code_prompt: DeviceCodePrompt | None
+    profile: ConnectionProfile,
+    *,
+    persistent: bool,
+    device_code_prompt: DeviceCodePrompt | None,
+    device_code: bool = False,
 ) -> TokenCredential:
     method = profile.auth_method
     tenant = profile.tenant_id.strip() or None
@@ -178,7 +197,7 @@ def _build_credential(
         options["tenant_id"] = tenant
     if persistent:
         options["cache_persistence_options"] = TokenCachePersistenceOptions(name=CACHE_NAME)
-    if method is AuthMethod.ENTRA_DEVICE_CODE:
+    if method is AuthMethod.ENTRA_DEVICE_CODE or (device_code and method is AuthMethod.ENTRA_BROWSER):
         if device_code_prompt is not None:
             options["prompt_callback"] = device_code_prompt
         return DeviceCodeCredential(**options)
