@@ -57,10 +57,10 @@ def settle(session: DocumentSession) -> None:
     for _ in range(5):
         assert task_runner().wait_all(60)
         QApplication.processEvents()
-        if session._revalidate_timer.isActive():
-            session.revalidate()
-        else:
+        if session.document.findings_current:
             break
+        # The session re-checks a moment after an edit; do it now instead of waiting for its timer.
+        session.revalidate()
     assert task_runner().wait_all(60)
     QApplication.processEvents()
 
