@@ -54,6 +54,23 @@ def test_typing_on_one_record_merges_into_one_undo_step(session: DocumentSession
     assert session.document.record(2).preferred_text == "Hello"  # type: ignore[union-attr]
 
 
+def test_typing_does_not_merge_across_a_save_or_an_undo(session: DocumentSession) -> None:
+    session.edit_record(2, typed(session, 2, "a"), "Edit preferred answer")
+    session.edit_record(2, typed(session, 2, "ab"), "Edit preferred answer")
+    session.save()
+    session.edit_record(2, typed(session, 2, "abc"), "Edit preferred answer")
+    assert session.undo_stack.count() == 2, "the edit after the save is its own step"
+    session.undo_stack.undo()
+    assert not session.dirty, "undo returns exactly to the saved text"
+    session.edit_record(3, typed(session, 3, "x"), "Edit preferred answer")
+    session.edit_record(4, typed(session, 4, "y"), "Edit rejected answer")
+    session.undo_stack.undo()
+    session.edit_record(3, typed(session, 3, "xz"), "Edit preferred answer")
+    assert session.undo_stack.count() == 3
+    session.undo_stack.undo()
+    assert session.document.record(3).preferred_text == "x"  # type: ignore[union-attr]
+
+
 def test_edits_of_other_records_or_actions_do_not_merge(session: DocumentSession) -> None:
     session.edit_record(2, typed(session, 2, "a"), "Edit preferred answer")
     session.edit_record(3, typed(session, 3, "b"), "Edit preferred answer")

@@ -30,11 +30,15 @@ class ReplaceRecordsCommand(QUndoCommand):
         text: str,
         *,
         merge: bool = False,
+        join: bool = True,
     ) -> None:
         super().__init__(text)
         self.document = document
         self.records = {index: record.clone() for index, record in records.items()}
+        #: Later typing edits may merge into this one ...
         self.merge = merge and len(records) == 1
+        #: ... and this one may merge into the typing edit before it (not right after a save or undo).
+        self.join = join
         self.previous: dict[int, Entry] | None = None
         self._after: dict[int, Entry] | None = None
 
@@ -57,7 +61,7 @@ class ReplaceRecordsCommand(QUndoCommand):
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         """Absorb a following typing edit of the same record by the same action."""
-        if not isinstance(other, ReplaceRecordsCommand) or not (self.merge and other.merge):
+        if not isinstance(other, ReplaceRecordsCommand) or not (self.merge and other.merge and other.join):
             return False
         if other.records.keys() != self.records.keys() or other.text() != self.text():
             return False

@@ -63,6 +63,8 @@ class DocumentSession(QObject):
         self._journal: Journal | None = None
         self._current = -1
         self._dirty = False
+        #: Undo-stack index right after the last typing edit (-1: the next edit starts a new step).
+        self._typing_index = -1
         self._validation_task: object | None = None
         self._revalidate_timer = QTimer(self)
         self._revalidate_timer.setSingleShot(True)
@@ -149,7 +151,12 @@ class DocumentSession(QObject):
     ) -> None:
         """Replace one record. Consecutive calls for the same record with the same ``text`` (typing)
         merge into one undo step unless ``merge`` is False."""
-        self.undo_stack.push(ReplaceRecordsCommand(self.document, {index: record}, text, merge=merge))
+        # Typing merges only into the edit just made: not across a save, an undo or a redo.
+        join = self.undo_stack.index() == self._typing_index
+        self.undo_stack.push(
+            ReplaceRecordsCommand(self.document, {index: record}, text, merge=merge, join=join)
+        )
+        self._typing_index = self.undo_stack.index()
 
     def edit_records(self, records: Mapping[int, PreferenceRecord], text: str) -> None:
         """Replace several records as one undo step (bulk actions, fix all)."""
@@ -183,6 +190,7 @@ class DocumentSession(QObject):
     ) -> None:
         """Save atomically (raises ``UserError`` on failure; then the document stays dirty)."""
         old_path = self.document.path
+        self._typing_index = -1
         converted = self.document.save(path, dialect, bom)
         if converted:
             # The dataset was re-read in the new dialect: old undo steps refer to entries that are gone.
