@@ -69,6 +69,15 @@ def test_add_save_and_test_a_connection(
     assert "keyring" in dialog.result_label.text()
     assert "A key is stored in the system keyring" in dialog.key_state_label.text()
 
+    fill(dialog, "Second", ProviderKind.CUSTOM, api_server.base_url, api_server.api_key)
+    dialog.save_button.click()
+    settle(qtbot)
+    second = next(p for p in ConnectionStore().list() if p.name == "Second")
+    dialog.default_button.click()
+    assert ConnectionStore().default_id() == second.id
+    assert "(default)" in dialog.list.currentItem().text()
+    dialog.select(profiles[0].id)
+
     dialog.test_button.click()
     settle(qtbot)
     report = dialog.last_report

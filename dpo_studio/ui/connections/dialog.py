@@ -136,8 +136,12 @@ class ConnectionsDialog(QDialog):
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected connection and its stored key")
         self.delete_button.clicked.connect(self.delete_current)
+        self.default_button = QPushButton("Make default")
+        self.default_button.setToolTip("Use this connection when none is chosen")
+        self.default_button.clicked.connect(self.make_default)
         row.addWidget(self.add_button)
         row.addWidget(self.delete_button)
+        row.addWidget(self.default_button)
         row.addStretch(1)
         left_layout.addLayout(row)
         left.setMinimumWidth(260)
@@ -382,6 +386,7 @@ class ConnectionsDialog(QDialog):
         ):
             widget.setEnabled(enabled)
         self.delete_button.setEnabled(enabled)
+        self.default_button.setEnabled(enabled)
 
     def form_profile(self) -> ConnectionProfile | None:
         """The connection as currently typed in the form (not saved)."""
@@ -576,6 +581,15 @@ class ConnectionsDialog(QDialog):
             return
         self.authenticator.sign_out(profile.id)
         self._show_success("Signed out. You will be asked to sign in again next time.")
+
+    def make_default(self) -> None:
+        """Make the selected (saved) connection the default one."""
+        profile = self._current
+        if profile is None or profile.id not in {p.id for p in self.store.list()}:
+            return
+        self.store.set_default(profile.id)
+        self.reload(profile.id)
+        self.connectionsChanged.emit(profile.id)
 
     def delete_current(self, *, confirm: bool = True) -> None:
         """Delete the selected connection and its stored key (asks first unless ``confirm`` is False)."""
