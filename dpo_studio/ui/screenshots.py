@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         discover()
         for entry in SCREENS.values():
-            print(f"{entry.name:16} {entry.description}")
+            print(f"{entry.name:26} {entry.description}")
         return 0
     if not args.variants:
         render(args.out, args.only)
