@@ -36,11 +36,19 @@ from dpo_studio.core.detect import Detection
 from dpo_studio.core.dialects import Dialect
 from dpo_studio.core.findings import Finding
 from dpo_studio.core.records import TRAIN, VALIDATION, PreferenceRecord
+from dpo_studio.core.split import split_records
 from dpo_studio.ui.datasets import bulk
+from dpo_studio.ui.datasets.dialect_dialog import DialectDialog
 from dpo_studio.ui.datasets.examples_table import ExamplesTable
+from dpo_studio.ui.datasets.export_dialog import ExportDialog
+from dpo_studio.ui.datasets.exporting import write_export
 from dpo_studio.ui.datasets.filter_bar import FilterBar
 from dpo_studio.ui.datasets.findings_model import rule_title
 from dpo_studio.ui.datasets.findings_panel import FindingsPanel
+from dpo_studio.ui.datasets.importing import import_files as import_into
+from dpo_studio.ui.datasets.split_dialog import SplitDialog
+from dpo_studio.ui.datasets.statistics import compute_statistics
+from dpo_studio.ui.datasets.stats_panel import StatsPanel
 from dpo_studio.ui.datasets.table_model import DatasetTableModel
 from dpo_studio.ui.datasets.wording import plural
 from dpo_studio.ui.errors import present_error
@@ -104,8 +112,6 @@ class DatasetsTab(QWidget):
         self.table.currentEntryChanged.connect(self._row_changed)
         self.table.selectionCountChanged.connect(self._selection_changed)
         self.findings_panel = FindingsPanel(self)
-        from dpo_studio.ui.datasets.stats_panel import StatsPanel
-
         self.stats_panel = StatsPanel(self)
         self.side = QTabWidget(self)
         self.side.setDocumentMode(True)
@@ -284,14 +290,10 @@ class DatasetsTab(QWidget):
             paths = [Path(name) for name in names]
         if not paths:
             return None
-        from dpo_studio.ui.datasets.importing import import_files
-
-        return import_files(self, [Path(path) for path in paths])
+        return import_into(self, [Path(path) for path in paths])
 
     def export_dataset(self) -> Any:
         """File ▸ Export: the export dialog (non-blocking; returns it)."""
-        from dpo_studio.ui.datasets.export_dialog import ExportDialog
-
         self.export_dialog = ExportDialog(self.session.document, self)
         self.export_dialog.exportRequested.connect(self._run_export)
         self.export_dialog.open()
@@ -299,8 +301,6 @@ class DatasetsTab(QWidget):
 
     def choose_dialect(self, path: Path, detection: Detection) -> Dialect | None:
         """Asked by the window when detection is unsure: a preview and a choice (modal)."""
-        from dpo_studio.ui.datasets.dialect_dialog import DialectDialog
-
         self.dialect_dialog = DialectDialog(path, detection, self)
         try:
             if self.dialect_dialog.exec() == DialectDialog.DialogCode.Accepted:
@@ -634,8 +634,6 @@ class DatasetsTab(QWidget):
 
     def show_split_dialog(self) -> Any:
         """The split dialog (non-blocking; returns it)."""
-        from dpo_studio.ui.datasets.split_dialog import SplitDialog
-
         self.split_dialog = SplitDialog(self)
         self.split_dialog.splitRequested.connect(self.split_dataset)
         self.split_dialog.open()
@@ -643,8 +641,6 @@ class DatasetsTab(QWidget):
 
     def split_dataset(self, ratio: float, seed: int, keep_existing: bool) -> int:
         """Assign training/validation to every record (grouped by prompt); one undo step. Returns changes."""
-        from dpo_studio.core.split import split_records
-
         document = self.session.document
         records = {entry: record for entry in document.record_indices() if (record := document.record(entry))}
         splits = split_records(list(records.values()), ratio, seed, keep_existing=keep_existing)
@@ -661,8 +657,6 @@ class DatasetsTab(QWidget):
         return len(changed)
 
     def _run_export(self, plan: Any) -> TaskHandle:
-        from dpo_studio.ui.datasets.exporting import write_export
-
         snapshot = self.session.document.snapshot()
 
         def work(ctx: TaskContext) -> list[Path]:
@@ -697,8 +691,6 @@ class DatasetsTab(QWidget):
 
     def refresh_stats(self) -> TaskHandle | None:
         """Count tokens (reusing the counts of unchanged records) and recompute the statistics."""
-        from dpo_studio.ui.datasets.statistics import compute_statistics
-
         if self._stats_task is not None:
             self._stats_stale = True
             return self._stats_task
