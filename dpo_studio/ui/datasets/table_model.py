@@ -86,14 +86,14 @@ class DatasetTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         """Recompute the visible rows from the index, the filter and the sort order."""
-        self.beginResetModel()
-        if self._index is None:
-            self._rows = []
-        else:
+        rows: list[int] = []
+        if self._index is not None:
+            # Worked out before the reset starts, so views are without rows for as short as possible.
             rows = self._index.filter(self._filter)
             if self._sort_column is not Column.NUMBER or self._descending:
                 rows = self._index.sort(rows, self._sort_column, self._descending)
-            self._rows = rows
+        self.beginResetModel()
+        self._rows = rows
         self._row_of = None
         self.endResetModel()
 
