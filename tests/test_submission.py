@@ -161,13 +161,15 @@ def test_a_failed_part_resumes_and_finished_files_are_not_sent_again(
 
     def fail_once(done: int, total: int, text: str) -> None:
         nonlocal first
-        if first and "validation" in text and done >= 1000:
+        if first and "validation" in text and "Sent part 1 of" in text:
             first = False  # the validation file's second part fails on its try and its one retry
             server.faults.add("POST", r"^/uploads/[^/]+/parts$", "status", times=2, status=500)
 
     with pytest.raises(StepFailed) as caught:
         submission.run(progress=fail_once)
     assert caught.value.step.value == "upload_validation"
+    assert plan.validation is not None and plan.validation.resume is not None
+    assert len(plan.validation.resume.part_ids) == 1
     assert "Retry" in caught.value.hint and plan.training.remote_id in caught.value.hint
     training_id = plan.training.remote_id
     parts_before = len(server.requests_to("POST", r"^/uploads/[^/]+/parts$"))

@@ -331,7 +331,7 @@ def test_interrupted_upload_resumes_and_refused_job_is_explained(
     submit(qtbot, wizard)
     page = wizard.submit_page
     assert page.outcome is None
-    assert "Upload the training file failed" in page.problem.text() and "Retry" in page.problem.text()
+    assert "Upload the training file failed" in page.problem.text() and "Retry" in page.hint.text()
     assert page.retry_button.isVisibleTo(page)
     assert wizard.button(QWizard.WizardButton.BackButton).isEnabled()  # everything entered is kept
     creates = len(server.requests_to("POST", r"^/uploads$"))
@@ -346,7 +346,7 @@ def test_interrupted_upload_resumes_and_refused_job_is_explained(
     assert page.outcome is None
     assert "Create the DPO job failed" in page.problem.text()
     if server.style == "openai":
-        assert "winding down" in page.problem.text() and "Azure" in page.problem.text()
+        assert "winding down" in page.problem.text() and "Azure" in page.hint.text()
     else:
         assert "quota" in page.problem.text().lower()
     assert len(server.requests_to("POST", r"^/uploads$")) == creates + 1  # the training Upload continued

@@ -265,7 +265,8 @@ class PlanCost:
             "(the prompt counted once or once per answer)."
         )
         notes = list(dict.fromkeys(self.dpo.notes + (self.sft.notes if self.sft else ())))
-        out.extend(notes)
+        # The hosting fee is a warning of its own on the review page, not part of this estimate.
+        out.extend(note for note in notes if "hosting fee" not in note)
         return out
 
 

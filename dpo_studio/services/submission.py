@@ -385,6 +385,7 @@ class Submission:
             sft_job_id=job.id,
             request=request_to_dict(request),
             provenance=self._provenance_fields(self.plan.training),
+            message=f"Supervised job {job.id} created; the DPO job follows when it succeeds.",
         )
         (self._pipelines or PipelineStore()).save(pipeline)
         return SubmissionResult(job, body, pipeline)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -418,7 +419,7 @@ class PreviewTable(QTableWidget):
         self.verticalHeader().setVisible(True)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setWordWrap(False)
-        self.setMaximumHeight(self.fontMetrics().height() * 10)
+        self.setMinimumHeight(self.fontMetrics().height() * 8)
 
     def show_data(self, data: LoadedData | None) -> None:
         """Show the first records of ``data``."""
@@ -484,9 +485,11 @@ class TrainingDataPage(WizardPage):
         layout.addWidget(self.summary)
         layout.addWidget(self.problem)
         layout.addWidget(self.findings)
-        layout.addWidget(QLabel("Preview of the first examples:"))
+        layout.addWidget(QLabel("Preview of the first examples (hover a cell for the whole text):"))
         self.preview = PreviewTable()
         layout.addWidget(self.preview, 1)
+        for widget in (self.summary, self.problem, self.findings):
+            widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._checked_key: tuple[object, ...] | None = None
         self.source_group.buttonToggled.connect(self._source_changed)
         self.path.editingFinished.connect(self.check)
@@ -739,13 +742,16 @@ class ValidationPage(WizardPage):
         split_row.addWidget(self.seed)
         split_row.addStretch(1)
         layout.addLayout(split_row)
-        layout.addWidget(
+        split_hint = QHBoxLayout()
+        split_hint.addSpacing(self.fontMetrics().averageCharWidth() * 4)
+        split_hint.addWidget(
             hint_label(
                 "Pairs that share a prompt stay on one side, so validation never sees a prompt the model "
-                "trained "
-                "on. The same share and seed always give the same split."
-            )
+                "trained on. The same share and seed always give the same split."
+            ),
+            1,
         )
+        layout.addLayout(split_hint)
         file_row = QHBoxLayout()
         self.path = QLineEdit()
         self.path.setPlaceholderText("Path of a JSONL file")
@@ -797,6 +803,11 @@ class ValidationPage(WizardPage):
             self.remote_files.addItem(f"{remote.filename} ({remote.id})", remote.id)
         self.remote_files.blockSignals(False)
         self.remote.setEnabled(bool(self.state.remote_files))
+        self.remote.setText(
+            "A file already uploaded to the service:"
+            if self.state.remote_files
+            else "A file already uploaded to the service (list them on the previous page first)"
+        )
         {
             VALIDATION_NONE: self.none,
             VALIDATION_SPLIT: self.split,

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -87,6 +89,10 @@ class ReviewPage(WizardPage):
         warnings_layout.addWidget(self.warnings)
         left_layout.addWidget(warnings_box)
         left_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -107,7 +113,7 @@ class ReviewPage(WizardPage):
         right_layout.addWidget(self.body_label)
         right_layout.addWidget(self.body, 1)
         right_layout.addLayout(buttons)
-        splitter.addWidget(left)
+        splitter.addWidget(scroll)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
@@ -305,6 +311,9 @@ class SubmitPage(WizardPage):
         self.problem = ProblemLabel()
         self.problem.setObjectName("submitProblem")
         layout.addWidget(self.problem)
+        self.hint = wrapped_label()
+        self.hint.setObjectName("submitHint")
+        layout.addWidget(self.hint)
         self.result = wrapped_label(rich=True)
         self.result.setObjectName("submitResult")
         layout.addWidget(self.result)
@@ -335,6 +344,7 @@ class SubmitPage(WizardPage):
 
     def _set_buttons(self, *, running: bool) -> None:
         done = self.outcome is not None
+        self.progress.setVisible(running or done)
         self.cancel_button.setVisible(running)
         self.retry_button.setVisible(not running and not done and self.submission is not None)
         self.delete_button.setVisible(
@@ -383,6 +393,7 @@ class SubmitPage(WizardPage):
         fingerprint = state.upload_fingerprint()
         reuse = self.submission is not None and fingerprint == self._fingerprint
         self.problem.show_problems([])
+        self.hint.setText("")
         self.result.setText("")
         self.progress.setRange(0, 0)
         self.progress_text.setText("Preparing the files…")
@@ -448,9 +459,9 @@ class SubmitPage(WizardPage):
             self.progress_text.setText("")
             if isinstance(error, StepFailed):
                 self._show_steps(error.step, failed=True)
-                self.problem.show_problems([error.message, error.hint])
-            elif isinstance(error, UserError):
-                self.problem.show_problems([error.message, error.hint])
+            if isinstance(error, UserError):
+                self.problem.show_problems([error.message])
+                self.hint.setText(error.hint)
             else:
                 from dpo_studio.ui.errors import present_error
 

@@ -165,11 +165,16 @@ class FineTuneTab(QWidget):
         """List the stored pipelines, newest first."""
         self.pipelines.clear()
         stored = list(reversed(PipelineStore().all()))
+        names = {p.id: p.name for p in ConnectionStore().list()}
         for pipeline in stored:
             state = {CREATED: "DPO job created", STOPPED: "stopped"}.get(
                 pipeline.state, "waiting for the supervised job"
             )
-            text = f"{pipeline.sft_job_id} → {pipeline.dpo_job_id or '(DPO job not created yet)'} — {state}"
+            where = names.get(pipeline.connection_id, "a deleted connection")
+            text = (
+                f"{where}: supervised {pipeline.sft_job_id} → DPO "
+                f"{pipeline.dpo_job_id or '(created when the supervised job succeeds)'} — {state}"
+            )
             if pipeline.message:
                 text += f"\n{pipeline.message}"
             item = QListWidgetItem(text)

@@ -111,7 +111,11 @@ class JobWizard(QWizard):
             self.setPage(page_id, page)
         self.setStartId(PAGE_CONNECTION)
         metrics = self.fontMetrics()
-        self.resize(metrics.averageCharWidth() * 150, metrics.height() * 42)
+        width, height = metrics.averageCharWidth() * 185, metrics.height() * 50
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:  # never larger than the screen
+            width, height = min(width, screen.width() - 40), min(height, screen.height() - 60)
+        self.resize(width, height)
 
     def document(self) -> Document | None:
         """The open dataset, if any."""
