@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import openai
 
@@ -50,15 +50,32 @@ def _no_cancel() -> bool:
 
 
 class _ProgressReader(io.RawIOBase):
-    """A seekable file reader that reports bytes read and stops when cancelled (so the SDK can replay it)."""
+    """A seekable reader of ``length`` bytes of a file from ``start``; reports progress, honours cancel.
+
+    Positions are relative to ``start``, so the SDK can rewind it to replay a request on retry. Progress is
+    reported as ``start + position`` out of ``total`` (the whole file), so parts add up to one bar.
+    """
 
     def __init__(
-        self, path: Path, total: int, progress: ProgressCallback | None, cancelled: CancelCheck
+        self,
+        path: Path,
+        progress: ProgressCallback | None,
+        cancelled: CancelCheck,
+        *,
+        start: int = 0,
+        length: int | None = None,
+        total: int | None = None,
+        text: str = "Uploading",
     ) -> None:
         self._file = path.open("rb")
-        self._total = total
+        size = path.stat().st_size
+        self._start = start
+        self._length = size - start if length is None else length
+        self._total = size if total is None else total
         self._progress = progress
         self._cancelled = cancelled
+        self._text = text
+        self._file.seek(start)
         self.name = path.name
 
     def readable(self) -> bool:
@@ -68,18 +85,30 @@ class _ProgressReader(io.RawIOBase):
         return True
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        return self._file.seek(offset, whence)
+        if whence == os.SEEK_SET:
+            target = offset
+        elif whence == os.SEEK_CUR:
+            target = self.tell() + offset
+        else:
+            target = self._length + offset
+        target = max(0, min(self._length, target))
+        self._file.seek(self._start + target)
+        return target
 
     def tell(self) -> int:
-        return self._file.tell()
+        return self._file.tell() - self._start
 
     def readinto(self, buffer: Any) -> int:
         if self._cancelled():
             raise Cancelled("The upload was cancelled.", "Nothing was created at the provider.")
-        count = self._file.readinto(buffer)
+        remaining = self._length - self.tell()
+        if remaining <= 0:
+            return 0
+        view = memoryview(buffer)[:remaining]
+        count = self._file.readinto(view) or 0
         if self._progress is not None and count:
-            self._progress(self._file.tell(), self._total, "Uploading")
-        return count or 0
+            self._progress(self._start + self.tell(), self._total, self._text)
+        return count
 
     def close(self) -> None:
         self._file.close()
@@ -98,7 +127,7 @@ def upload_small(
     if cancelled():
         raise Cancelled("The upload was cancelled.", "Nothing was sent.")
     total = path.stat().st_size
-    reader = _ProgressReader(path, total, progress, cancelled)
+    reader = _ProgressReader(path, progress, cancelled, total=total)
     try:
         created = client.files.create(file=(path.name, reader, MIME_TYPE), purpose=purpose)  # type: ignore[arg-type]
     finally:
@@ -141,21 +170,32 @@ def resume_upload(
             state.upload_id = upload.id
     except Exception as error:
         raise on_error(error) from None
-    with path.open("rb") as handle:
-        while len(state.part_ids) < state.parts_total:
-            if cancelled():
-                _cancel_quietly(client, state.upload_id)
-                raise Cancelled("The upload was cancelled.", "Nothing was created at the provider.")
-            index = len(state.part_ids)
-            handle.seek(index * state.part_size)
-            data = handle.read(state.part_size)
-            try:
-                part = client.uploads.parts.create(upload_id=state.upload_id, data=data)
-            except Exception as error:
-                raise UploadInterrupted(on_error(error), state) from None
-            state.part_ids.append(part.id)
-            if progress is not None:
-                progress(state.bytes_done, state.total_bytes, f"Sent part {index + 1} of {state.parts_total}")
+    while len(state.part_ids) < state.parts_total:
+        if cancelled():
+            _cancel_quietly(client, state.upload_id)
+            raise Cancelled("The upload was cancelled.", "Nothing was created at the provider.")
+        index = len(state.part_ids)
+        reader = _ProgressReader(
+            path,
+            progress,
+            cancelled,
+            start=index * state.part_size,
+            length=min(state.part_size, state.total_bytes - index * state.part_size),
+            total=state.total_bytes,
+            text=f"Sending part {index + 1} of {state.parts_total}",
+        )
+        try:
+            part = client.uploads.parts.create(upload_id=state.upload_id, data=cast(IO[bytes], reader))
+        except Cancelled:
+            _cancel_quietly(client, state.upload_id)
+            raise
+        except Exception as error:
+            raise UploadInterrupted(on_error(error), state) from None
+        finally:
+            reader.close()
+        state.part_ids.append(part.id)
+        if progress is not None:
+            progress(state.bytes_done, state.total_bytes, f"Sent part {index + 1} of {state.parts_total}")
     try:
         completed = client.uploads.complete(upload_id=state.upload_id, part_ids=list(state.part_ids))
     except Exception as error:
