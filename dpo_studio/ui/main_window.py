@@ -433,6 +433,7 @@ class MainWindow(QMainWindow):
             self.add_tab(self.editor, "Editor")
         self._add_finetune_tab()
         self._add_runs_tab()
+        self._add_loop_tab()
 
     def _add_finetune_tab(self) -> None:
         """The Fine-tune tab (H10): the "New DPO job" wizard and SFT → DPO pipelines."""
@@ -459,6 +460,12 @@ class MainWindow(QMainWindow):
 
         self.runs_tab = RunsTab(autostart=False)
         self.add_tab(self.runs_tab, "Runs")
+
+    def _add_loop_tab(self) -> None:
+        """The Evaluate tab (issue 8): playground, blind evaluation, pairs from generations; Runs' Deploy."""
+        from dpo_studio.ui.loop import install
+
+        install(self)
 
     def add_tab(self, widget: QWidget, title: str) -> int:
         """Add a tab; returns its index. Tabs get the session from the window (``window.session``).

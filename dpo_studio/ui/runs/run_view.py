@@ -71,6 +71,10 @@ class RunView(QWidget):
     jobChanged = Signal()
     #: A status-bar message.
     message = Signal(str)
+    #: Deploy / evaluate a model of this run: (connection id, job id, model or checkpoint id). The Evaluate
+    #: tab (dpo_studio.ui.loop, issue 8) acts on them.
+    deployRequested = Signal(str, str, str)
+    evaluateRequested = Signal(str, str, str)
 
     def __init__(self, store: HistoryStore, sync: RunSync, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,6 +123,12 @@ class RunView(QWidget):
         self.resume_button = QPushButton("Resume")
         self.download_button = QPushButton("Download result files…")
         self.copy_button = QPushButton("Copy model id")
+        self.deploy_button = QPushButton("Deploy…")
+        self.deploy_button.setToolTip("Deploy the fine-tuned model on Azure (OpenAI calls it by its id)")
+        self.evaluate_button = QPushButton("Evaluate…")
+        self.evaluate_button.setToolTip("Compare the fine-tuned model with another model, blind")
+        self.deploy_button.clicked.connect(lambda: self._request_model(self.deployRequested, None))
+        self.evaluate_button.clicked.connect(lambda: self._request_model(self.evaluateRequested, None))
         self.cancel_button.clicked.connect(self.cancel_job)
         self.pause_button.clicked.connect(lambda: self._run_action("pause"))
         self.resume_button.clicked.connect(lambda: self._run_action("resume"))
@@ -130,6 +140,8 @@ class RunView(QWidget):
             self.cancel_button,
             self.download_button,
             self.copy_button,
+            self.deploy_button,
+            self.evaluate_button,
         ):
             actions.addWidget(button)
         actions.addStretch(1)
@@ -207,10 +219,13 @@ class RunView(QWidget):
         self.checkpoints_hint.setWordWrap(True)
         copy = QPushButton("Copy checkpoint model id")
         copy.clicked.connect(self.copy_checkpoint_id)
+        deploy = QPushButton("Deploy checkpoint…")
+        deploy.clicked.connect(self._deploy_checkpoint)
         layout.addWidget(self.checkpoints_hint)
         layout.addWidget(self.checkpoints_view, 1)
         row = QHBoxLayout()
         row.addWidget(copy)
+        row.addWidget(deploy)
         row.addStretch(1)
         layout.addLayout(row)
         return page
@@ -484,6 +499,8 @@ class RunView(QWidget):
         has_results = bool(stored and (stored.job.result_files or (self.delta and self.delta.result_files)))
         self.download_button.setEnabled(has_results and not busy)
         self.copy_button.setEnabled(bool(stored and stored.job.fine_tuned_model))
+        self.deploy_button.setEnabled(bool(stored and stored.job.fine_tuned_model))
+        self.evaluate_button.setEnabled(bool(stored and stored.job.fine_tuned_model))
         self.export_png_button.setEnabled(bool(self.chart.plots))
         self.export_csv_button.setEnabled(bool(self.chart.plots))
 
@@ -573,6 +590,21 @@ class RunView(QWidget):
         if stored and stored.job.fine_tuned_model:
             QGuiApplication.clipboard().setText(stored.job.fine_tuned_model)
             self.message.emit(f"Copied {stored.job.fine_tuned_model}")
+
+    def _request_model(self, signal: Any, model: str | None) -> None:
+        """Emit ``signal`` for the run's fine-tuned model (or ``model``, a checkpoint's)."""
+        stored = self.delta.stored if self.delta else None
+        chosen = model or (stored.job.fine_tuned_model if stored else None)
+        if stored is not None and chosen:
+            signal.emit(stored.connection_id, stored.job.id, chosen)
+
+    def _deploy_checkpoint(self) -> None:
+        rows = self.checkpoints_view.selectionModel().selectedRows()
+        checkpoint = (
+            self.checkpoints_model.checkpoint_at(rows[0].row()) if rows else self.checkpoints_model.best
+        )
+        if checkpoint is not None:
+            self._request_model(self.deployRequested, checkpoint.model)
 
     def copy_checkpoint_id(self) -> None:
         """Put the selected (else the best) checkpoint's model id on the clipboard."""
