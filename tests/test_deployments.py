@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from dpo_studio.core.errors import UserError
 from dpo_studio.services.deployments import (
@@ -164,3 +165,90 @@ def test_parsing_names_and_unknown_states() -> None:
     assert account_name_from_endpoint("http://127.0.0.1:8000") == ""
     assert ACCOUNT.problems() == []
     assert len(AzureAccount("", "", "").problems()) == 3
+
+
+# ---- the Deploy dialog ------------------------------------------------------------------------------------
+
+
+def test_deploy_dialog_states_costs_first_then_deploys_lists_and_deletes(
+    azure_api_server: ApiServer, tmp_path: Path, qtbot: QtBot, qtmodeltester: object
+) -> None:
+    from dpo_studio.ui.loop.deploy_dialog import DeployDialog
+
+    server = azure_api_server
+    server.deployment_ticks = 3
+    setup = tuned_setup(server, tmp_path)
+    checkpoint = server.world.jobs[setup.job_id].checkpoints[0]["fine_tuned_model_checkpoint"]
+    dialog = DeployDialog(
+        setup.profile,
+        [("Fine-tuned model", setup.tuned_model), ("Checkpoint", checkpoint)],
+        client_factory=lambda _profile: arm_client(server),
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.name_edit.text()  # a valid name suggested from the model id
+    assert "24 hours" in dialog.cost_label.text() and "No hourly hosting fee" in dialog.cost_label.text()
+    dialog.sku_combo.setCurrentIndex(dialog.sku_combo.findData(DeploymentSku.GLOBAL_STANDARD.value))
+    assert "hourly hosting fee" in dialog.cost_label.text() and "15 days" in dialog.cost_label.text()
+    assert dialog.capacity_spin.value() == 100
+    dialog.sku_combo.setCurrentIndex(dialog.sku_combo.findData(DeploymentSku.DEVELOPER.value))
+    assert dialog.capacity_spin.value() == 50
+    dialog.subscription_edit.setText(ACCOUNT.subscription_id)
+    dialog.group_edit.setText(ACCOUNT.resource_group)
+    dialog.account_edit.setText(ACCOUNT.account_name)
+    dialog.name_edit.setText("tone-dev")
+    assert not dialog.deploy_button.isEnabled()  # the costs are not acknowledged yet
+    dialog.understood.setChecked(True)
+    assert dialog.deploy_button.isEnabled()
+    deployed: list[str] = []
+    dialog.deployed.connect(deployed.append)
+    dialog.deploy_button.click()
+    qtbot.waitUntil(lambda: deployed == ["tone-dev"], timeout=20000)
+    assert "Ready" in dialog.status_label.text()
+    assert server.deployments["tone-dev"].state == "Succeeded"
+    assert server.deployments["tone-dev"].model == setup.tuned_model
+    assert server.deployments["tone-dev"].sku == "DeveloperTier"
+    qtbot.waitUntil(lambda: dialog.task is None and dialog.deployments_model.rowCount() >= 1, timeout=20000)
+    names = [d.name for d in dialog.deployments_model.deployments]
+    assert "tone-dev" in names
+    qtmodeltester.check(dialog.deployments_model)  # type: ignore[attr-defined]
+
+    # Remembered for this connection next time.
+    again = DeployDialog(
+        setup.profile, [("m", setup.tuned_model)], client_factory=lambda _p: arm_client(server)
+    )
+    qtbot.addWidget(again)
+    assert again.subscription_edit.text() == ACCOUNT.subscription_id and again.group_edit.text() == "rg-dpo"
+
+    dialog.deployments_view.selectRow(names.index("tone-dev"))
+    asked: list[str] = []
+    dialog.confirm_delete = lambda name: asked.append(name) or True
+    dialog.delete_button.click()
+    qtbot.waitUntil(lambda: "tone-dev" not in server.deployments, timeout=20000)
+    assert asked == ["tone-dev"]
+    qtbot.waitUntil(
+        lambda: (
+            dialog.task is None and "tone-dev" not in [d.name for d in dialog.deployments_model.deployments]
+        ),
+        timeout=20000,
+    )
+
+
+def test_deploy_from_a_run_on_openai_needs_no_deployment(
+    api_server: ApiServer, tmp_path: Path, qtbot: QtBot
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from dpo_studio.core.document import Document
+    from dpo_studio.ui.loop import LoopTab
+    from dpo_studio.ui.session import DocumentSession
+
+    setup = tuned_setup(api_server, tmp_path)
+    tab = LoopTab(DocumentSession(Document.new(), journal=False))
+    qtbot.addWidget(tab)
+    shown = tab.deploy_run(setup.profile.id, setup.job_id, setup.tuned_model)
+    assert isinstance(shown, QMessageBox) and "called by its id" in shown.text()
+    picker = tab.playground.columns[0].picker
+    assert picker.model == setup.tuned_model and picker.profile is not None
+    assert tab.pages.currentWidget() is tab.playground
+    shown.close()

@@ -76,7 +76,10 @@ def test_playground_streams_two_answers_and_uses_them_as_an_example(
     assert page.busy and not page.send_button.isEnabled()
     qtbot.waitUntil(lambda: not page.busy, timeout=20000)
 
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "How should I name my variables?"}]
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": "How should I name my variables?"},
+    ]
     tuned_text = default_answer(setup.tuned_model, messages, 0)
     base_text = default_answer(BASE_MODEL, messages, 0)
     column_a, column_b = page.columns
@@ -86,7 +89,9 @@ def test_playground_streams_two_answers_and_uses_them_as_an_example(
     assert column_a.result is not None and column_a.result.model == setup.tuned_model
     assert "complete" in column_a.status.text()
     sent = [r.json for r in server.requests_to("POST", r"/chat/completions$")]
-    assert all(body and body["stream"] and body["temperature"] == 0.3 and body["max_tokens"] == 200 for body in sent)
+    assert all(
+        body and body["stream"] and body["temperature"] == 0.3 and body["max_tokens"] == 200 for body in sent
+    )
     assert all(body and body["messages"] == messages for body in sent)
 
     assert page.b_better_button.isEnabled()
@@ -184,7 +189,9 @@ def test_pairs_from_generations_all_four_sources(
     page.make_edit_pair()
     pair = session.document.record(start + 2)
     assert pair is not None and pair.metadata["source"] == SOURCE_USER_EDIT
-    assert pair.preferred_text == "A better, shorter answer." and pair.rejected_text == page.candidates[1].text
+    assert (
+        pair.preferred_text == "A better, shorter answer." and pair.rejected_text == page.candidates[1].text
+    )
 
     # Criterion judge: the scripted judge scores by length (shorter is better).
     def judge(model: str, messages: list[dict[str, Any]], index: int) -> str:
