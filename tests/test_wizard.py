@@ -21,7 +21,8 @@ from dpo_studio.services.credentials import CredentialStore
 from dpo_studio.services.history import history, sha256_of_bytes
 from dpo_studio.services.jobplan import SECTION, WizardDefaults
 from dpo_studio.services.pipelines import PipelineStore
-from dpo_studio.services.providers import ProviderOptions, job_request_body, traits_for
+from dpo_studio.services.providers import ProviderOptions, job_request_body, open_provider, traits_for
+from dpo_studio.services.runs import RunSync
 from dpo_studio.services.settings import settings
 from dpo_studio.ui import errors as ui_errors
 from dpo_studio.ui.session import DocumentSession
@@ -244,6 +245,14 @@ def test_wizard_end_to_end_sends_the_reviewed_request(
     assert record.uploaded_sha256 == sha256_of_bytes(sent_bytes)
     assert record.request_body == body
     assert record.extra["connection"]["id"] == connection_id
+
+    # Later the run history's sync brings the resulting model and checkpoints into the provenance.
+    server.run_to_completion(job_id)
+    sync = RunSync(history(), provider_factory=lambda profile: open_provider(profile, options=FAST))
+    sync.sync_job(connection_id, job_id)
+    later = history().provenance(job_id)
+    assert later is not None and later.fine_tuned_model == server.job(job_id)["fine_tuned_model"]
+    assert later.checkpoints and all(later.checkpoints)
 
     remembered = settings().load(SECTION, WizardDefaults)
     assert (
@@ -495,3 +504,52 @@ def test_main_window_opens_the_wizard_and_jumps_to_the_run(
         window.session.close_document()
         window.close()
         window.deleteLater()
+
+
+def test_validation_file_overlap_and_a_training_file_on_the_server(
+    qtbot: QtBot, api_server: ApiServer, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    connect(api_server)
+    profile = ConnectionStore().list()[0]
+    provider = open_provider(profile, options=FAST)
+    train_path = write_pairs(tmp_path / "train.jsonl", [pair(i) for i in range(20)])
+    held_out = write_pairs(tmp_path / "held.jsonl", [pair(100 + i) for i in range(6)] + [pair(3), pair(4)])
+    session = open_session(qtbot, train_path)
+    wizard = make_wizard(qtbot, session)
+    qtbot.waitUntil(lambda: wizard.connection_page.model.count() > 0, timeout=20_000)
+    next_page(qtbot, wizard, PAGE_METHOD)
+    next_page(qtbot, wizard, PAGE_TRAINING)
+    qtbot.waitUntil(lambda: wizard.state.training is not None, timeout=30_000)
+    next_page(qtbot, wizard, PAGE_VALIDATION)
+    page = wizard.validation_page
+    page.file.setChecked(True)
+    page.path.setText(str(held_out))
+    page.path.editingFinished.emit()
+    qtbot.waitUntil(lambda: wizard.state.validation is not None, timeout=30_000)
+    settle(qtbot)
+    assert "2 training pair(s) share a prompt" in page.summary.text()
+    assert "measure memory" in page.warning.text() and not page.problem.isVisibleTo(page)
+    assert page.isComplete()  # a warning: explained, not blocking
+
+    # Back on the training page: a file already at the service (listed there) replaces local data.
+    remote = provider.upload_training_file(train_path)
+    wizard.back()
+    settle(qtbot)
+    training = wizard.training_page
+    training.remote_choice.setChecked(True)
+    settle(qtbot)
+    qtbot.waitUntil(lambda: training.remote.count() > 0, timeout=20_000)
+    assert wizard.state.training_remote is not None and wizard.state.training_remote.id == remote.id
+    assert training.isComplete() and "cannot be checked" in training.summary.text()
+    next_page(qtbot, wizard, PAGE_VALIDATION)
+    assert not page.split.isEnabled()  # nothing local to split
+    page.none.setChecked(True)
+    next_page(qtbot, wizard, PAGE_SETTINGS)
+    next_page(qtbot, wizard, PAGE_REVIEW)
+    assert json.loads(wizard.review_page.body.toPlainText())["training_file"] == remote.id
+    assert "cannot be counted" in wizard.review_page.cost.text()
+    submit(qtbot, wizard)
+    assert wizard.submit_page.outcome is not None, wizard.submit_page.problem.text()
+    assert len(api_server.requests_to("POST", r"^/files$")) == 1  # the server's own file was not sent again
+    (sent,) = api_server.requests_to("POST", r"^/fine_tuning/jobs$")
+    assert sent.json["training_file"] == remote.id

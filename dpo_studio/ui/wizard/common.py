@@ -36,11 +36,11 @@ def wrapped_label(text: str = "", parent: QWidget | None = None, *, rich: bool =
 class ProblemLabel(QLabel):
     """An inline explanation of what is wrong with a field (hidden when nothing is)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, warning: bool = False) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
-        self.setObjectName("wizardProblem")
-        self.setStyleSheet(f"color: {PROBLEM_COLOR};")
+        self.setObjectName("wizardWarning" if warning else "wizardProblem")
+        self.setStyleSheet(f"color: {WARNING_COLOR if warning else PROBLEM_COLOR};")
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hide()
 

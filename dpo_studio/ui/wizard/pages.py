@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from dpo_studio.core.errors import UserError
 from dpo_studio.core.findings import Severity
-from dpo_studio.core.validation import MIN_EXAMPLES
+from dpo_studio.core.validation import MIN_EXAMPLES, TOO_FEW_EXAMPLES
 from dpo_studio.services.connections import OPENAI_WIND_DOWN_DATE, ConnectionStore, ProviderKind
 from dpo_studio.services.jobplan import (
     SETTINGS,
@@ -769,13 +769,16 @@ class ValidationPage(WizardPage):
         self.summary = wrapped_label()
         self.summary.setObjectName("validationSummary")
         self.problem = ProblemLabel()
+        self.warning = ProblemLabel(warning=True)
         self.findings = wrapped_label(rich=True)
         layout.addWidget(self.summary)
         layout.addWidget(self.problem)
+        layout.addWidget(self.warning)
         layout.addWidget(self.findings)
         layout.addStretch(1)
         self._overlap: list[Any] = []
         self._checking = False
+        self._blocking = False
         self.group.buttonToggled.connect(self._mode_changed)
         self.ratio.valueChanged.connect(self._split_changed)
         self.seed.valueChanged.connect(self._split_changed)
@@ -897,7 +900,8 @@ class ValidationPage(WizardPage):
 
     def _show(self) -> None:
         mode = self.state.validation_mode
-        problems: list[str] = []
+        problems: list[str] = []  # these block Next
+        warnings: list[str] = []  # these are explained, the user decides
         self.findings.setText("")
         training = self.state.training_count()
         if mode == VALIDATION_NONE:
@@ -921,12 +925,18 @@ class ValidationPage(WizardPage):
                 if not self._checking:
                     self.summary.setText("Choose a file.")
             else:
+                # The 10-example minimum is for training files; a small validation file is fine.
+                errors = [
+                    f
+                    for f in data.report.findings
+                    if f.severity is Severity.ERROR and f.code != TOO_FEW_EXAMPLES
+                ]
                 self.summary.setText(
-                    f"{data.report.example_count:,} validation pairs; {data.report.errors} error(s), "
+                    f"{data.report.example_count:,} validation pairs; {len(errors)} error(s), "
                     f"{data.report.warnings} warning(s); {len(self._overlap)} training pair(s) share a "
                     f"prompt with it."
                 )
-                if data.report.errors:
+                if errors:
                     problems.append(
                         "The validation file has errors the service would reject; fix them first."
                     )
@@ -934,10 +944,9 @@ class ValidationPage(WizardPage):
                     problems.append(
                         "The validation file is the training file; choose another file or a split."
                     )
-                shown = [f for f in data.report.findings if f.severity is Severity.ERROR] + self._overlap
-                self.findings.setText(findings_html(shown))
+                self.findings.setText(findings_html(errors + self._overlap))
                 if self._overlap:
-                    problems.append(
+                    warnings.append(
                         f"{len(self._overlap)} training pair(s) have a prompt that is also in the validation "
                         "file: validation loss would partly measure memory. Remove them, or use a split."
                     )
@@ -955,16 +964,15 @@ class ValidationPage(WizardPage):
             ):
                 problems.append("The validation file must differ from the training file.")
         self.problem.show_problems(problems)
-        self._blocking = bool(problems) and not (
-            mode == VALIDATION_FILE and self._overlap and len(problems) == 1
-        )
+        self.warning.show_problems(warnings)
+        self._blocking = bool(problems)
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
         mode = self.state.validation_mode
         if self._checking:
             return False
-        if getattr(self, "_blocking", False):
+        if self._blocking:
             return False
         if mode == VALIDATION_FILE:
             return self.state.validation is not None
