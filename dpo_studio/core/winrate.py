@@ -97,10 +97,10 @@ class WinRate:
         low, high = self.interval
         level = f"{self.confidence:.0%}"
         if low > 0.5:
-            return f"A is better than B (the whole {level} interval is above 50 %)."
+            return f"A is better than B (the whole {level} interval is above 50%)."
         if high < 0.5:
-            return f"A is worse than B (the whole {level} interval is below 50 %)."
-        return f"No clear difference yet: the {level} interval includes 50 %. More comparisons narrow it."
+            return f"A is worse than B (the whole {level} interval is below 50%)."
+        return f"No clear difference yet: the {level} interval includes 50%. More comparisons narrow it."
 
     def describe(self) -> str:
         """``"65.6% (95% CI 41.5%–83.7%); 10 wins, 5 losses, 1 tie; ties count as half a win"``."""

@@ -539,7 +539,8 @@ class BlindEvaluationPage(QWidget):
         self.comparisons_view = QTableView()
         self.comparisons_view.setModel(self.comparisons_model)
         self.comparisons_view.verticalHeader().setVisible(False)
-        self.comparisons_view.horizontalHeader().setStretchLastSection(True)
+        self.comparisons_view.setWordWrap(False)
+        self.comparisons_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.comparisons_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         layout.addWidget(self.comparisons_view, 1)
         row = QHBoxLayout()
@@ -577,6 +578,7 @@ class BlindEvaluationPage(QWidget):
             + f"<p>{html.escape(evaluation.prompt_note)}</p>"
         )
         self.comparisons_model.set_evaluation(evaluation)
+        self.comparisons_view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         losses = len(evaluation.candidate_pairs())
         self.review_button.setText(f"Review {losses} lost comparison{'s' if losses != 1 else ''} as pairs…")
         self.review_button.setEnabled(losses > 0)

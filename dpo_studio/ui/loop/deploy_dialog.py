@@ -186,7 +186,9 @@ class DeployDialog(QDialog):
         layout.addWidget(costs)
 
         row = QHBoxLayout()
-        self.status_label = secondary(QLabel())
+        self.status_label = secondary(
+            QLabel("Deploy and Refresh sign in to Azure with Microsoft Entra ID (ARM takes no API keys).")
+        )
         row.addWidget(self.status_label, 1)
         self.deploy_button = QPushButton("Deploy")
         self.deploy_button.clicked.connect(self.deploy)

@@ -129,6 +129,7 @@ class GenerationsPage(QWidget):
         self.list = QListWidget()
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
+        self.list.setSpacing(3)
         self.list.currentRowChanged.connect(self._selection_changed)
         splitter.addWidget(self.list)
         self.methods = QTabWidget()

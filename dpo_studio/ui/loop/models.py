@@ -72,17 +72,22 @@ class ComparisonsModel(QAbstractTableModel):
             return self.verdict_text(verdict)
         if role == Qt.ItemDataRole.ToolTipRole and column >= 2:
             source = self._sources[column - 2]
-            return comparison.judge_notes.get(source) or None
+            verdict = comparison.user if source == USER else comparison.judge.get(source)
+            evaluation = self.evaluation
+            winner = {Verdict.A: evaluation.model_a.name, Verdict.B: evaluation.model_b.name}.get(
+                verdict or Verdict.TIE
+            )
+            return "\n".join(t for t in (winner or "", comparison.judge_notes.get(source, "")) if t) or None
+        if role == Qt.ItemDataRole.ToolTipRole and column == 1:
+            last = comparison.prompt[-1] if comparison.prompt else {}
+            return _short(str(last.get("content") or ""), 2000)
         return None
 
     def verdict_text(self, verdict: Verdict | None) -> str:
-        """The winner's revealed name ("—" when not judged)."""
-        evaluation = self.evaluation
-        if verdict is None or evaluation is None:
+        """The winner: "A", "B" or "Tie" ("—" when not judged); the names are in the result's title."""
+        if verdict is None or self.evaluation is None:
             return "—"
-        if verdict is Verdict.TIE:
-            return "Tie"
-        return evaluation.model_a.name if verdict is Verdict.A else evaluation.model_b.name
+        return "Tie" if verdict is Verdict.TIE else verdict.value.upper()
 
 
 class CandidatePairsModel(QAbstractTableModel):
