@@ -24,6 +24,7 @@ from dpo_studio.services.pipelines import PipelineStore
 from dpo_studio.services.providers import ProviderOptions, job_request_body, open_provider, traits_for
 from dpo_studio.services.runs import RunSync
 from dpo_studio.services.settings import settings
+from dpo_studio.services.submission import Step
 from dpo_studio.ui import errors as ui_errors
 from dpo_studio.ui.session import DocumentSession
 from dpo_studio.ui.tasks import task_runner
@@ -390,9 +391,21 @@ def test_cancel_during_upload_reports_what_exists(
     server.faults.add("POST", r"^/uploads/[^/]+/parts$", "slow", times=1000, delay=0.2)
     wizard.next()
     page = wizard.submit_page
-    qtbot.waitUntil(lambda: page.progress.maximum() > 0 and page.progress.value() >= 2000, timeout=30_000)
+    # Cancel while the second file (validation) is going up: the first one is done and must be reported.
+    qtbot.waitUntil(
+        lambda: (
+            page.submission is not None
+            and page.submission.last_step is Step.UPLOAD_VALIDATION
+            and page.progress.value() >= 1000
+        ),
+        timeout=30_000,
+    )
     assert page.cancel_button.isVisibleTo(page)
-    page.cancel_button.click()
+    if server.style == "openai":
+        page.cancel_button.click()
+    else:
+        wizard.reject()  # closing the wizard (Cancel, Escape, the window's X) cancels the upload first
+        assert wizard.isVisible()  # ... and stays open to say what exists at the service
     qtbot.waitUntil(lambda: not page.running, timeout=30_000)
     settle(qtbot)
     assert page.outcome is None and "Cancelled" in page.progress_text.text()
@@ -403,6 +416,11 @@ def test_cancel_during_upload_reports_what_exists(
     assert not server.requests_to("POST", r"^/fine_tuning/jobs$")
     assert server.requests_to("POST", r"^/uploads/[^/]+/cancel$")  # the unfinished Upload was cancelled
     server.faults.clear()
+    assert len(reported) == 1  # the training file, done before the cancel
+    assert page.delete_button.isVisibleTo(page)
+    page.delete_button.click()
+    settle(qtbot)
+    assert not _files(server) and "Deleted" in page.progress_text.text()
 
 
 def _files(server: ApiServer) -> list[object]:

@@ -10,6 +10,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -85,6 +86,17 @@ FILE_FILTER = "Preference data (*.jsonl *.json *.jsonl.txt);;All files (*)"
 ) = range(8)
 
 
+def alive(widget: QWidget, callback: Any) -> Any:
+    """``callback`` guarded so it does nothing once ``widget`` was deleted (the wizard was closed)."""
+
+    def call(*args: Any) -> Any:
+        if shiboken6.isValid(widget):
+            return callback(*args)
+        return None
+
+    return call
+
+
 class WizardPage(QWizardPage):
     """A page with access to the wizard's state and a helper to run background work."""
 
@@ -105,7 +117,11 @@ class WizardPage(QWizardPage):
     ) -> TaskHandle:
         """Run ``fn(ctx)`` in the background; the callbacks are dropped if the page was destroyed."""
         handle = task_runner().run(
-            fn, on_done=on_done, on_error=on_error, on_progress=on_progress, description=description
+            fn,
+            on_done=alive(self, on_done),
+            on_error=alive(self, on_error),
+            on_progress=alive(self, on_progress) if on_progress is not None else None,
+            description=description,
         )
         self._tasks = [t for t in self._tasks if not t.done] + [handle]
         return handle

@@ -44,7 +44,7 @@ from dpo_studio.services.providers import job_request_body
 from dpo_studio.services.submission import Step, StepFailed, Submission, SubmissionResult, supervised_body
 from dpo_studio.ui.tasks import TaskContext, TaskHandle
 from dpo_studio.ui.wizard.common import ProblemLabel, wrapped_label
-from dpo_studio.ui.wizard.pages import PAGE_SUBMIT, WizardPage
+from dpo_studio.ui.wizard.pages import PAGE_SUBMIT, WizardPage, alive
 
 if TYPE_CHECKING:
     from dpo_studio.ui.wizard.wizard import JobWizard
@@ -481,10 +481,10 @@ class SubmitPage(WizardPage):
         self._pending = None
         self.task = task_runner().run(
             work,
-            on_done=finished,
-            on_error=lambda e: cancelled() if isinstance(e, Cancelled) else failed(e),
-            on_progress=progressed,
-            on_cancelled=cancelled,
+            on_done=alive(self, finished),
+            on_error=alive(self, lambda e: cancelled() if isinstance(e, Cancelled) else failed(e)),
+            on_progress=alive(self, progressed),
+            on_cancelled=alive(self, cancelled),
             description="Submitting the job",
         )
         self._tasks.append(self.task)

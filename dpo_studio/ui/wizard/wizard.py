@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget, QWizard
 
 from dpo_studio.core.document import Document
@@ -142,17 +142,9 @@ class JobWizard(QWizard):
         super().accept()
 
     def reject(self) -> None:
-        """Close; a running upload is cancelled first (what exists at the service was reported)."""
-        task = self.submit_page.task
-        if task is not None and not task.done:
-            task.cancel()
-        super().reject()
-
-    def keyPressEvent(self, event: object) -> None:
-        """Escape during an upload cancels the upload instead of closing the wizard."""
-        from PySide6.QtGui import QKeyEvent
-
-        if isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape and self.submit_page.running:
+        """Close. During an upload, Cancel (or closing) cancels the upload and keeps the wizard open, so
+        the user sees which files already exist at the service and can delete or reuse them."""
+        if self.submit_page.running:
             self.submit_page.cancel()
             return
-        super().keyPressEvent(event)  # type: ignore[arg-type]
+        super().reject()
