@@ -256,3 +256,23 @@ def test_picks_map_to_models_whichever_side_they_are_on() -> None:
     assert evaluation.next_unjudged() == 1 and evaluation.user_judged == 1
     assert Comparison.from_dict(left_a.to_dict()) == left_a
     assert GenerationSettings(None, None).request_fields() == {}
+
+
+def test_generation_failure_and_cancel_are_reported(api_server: ApiServer, tmp_path: Path) -> None:
+    from dpo_studio.services.errors import Cancelled, ServerError
+
+    setup = tuned_setup(api_server, tmp_path)
+    prompts = select_prompts(prompt_records(8), limit=8).prompts
+    chat = generator(setup.profile)
+    sides = (ModelSide(setup.tuned_name), ModelSide(BASE_MODEL))
+    api_server.faults.add("POST", r"^/chat/completions$", "status", status=500, times=10)
+    with pytest.raises(ServerError, match="internal problem"):
+        generate_comparisons(prompts, *sides, chat, seed=1)
+    api_server.faults.clear()
+    asked = len(api_server.requests_to("POST", r"^/chat/completions$"))
+    with pytest.raises(Cancelled):
+        generate_comparisons(prompts, *sides, chat, seed=1, cancelled=lambda: True)
+    assert len(api_server.requests_to("POST", r"^/chat/completions$")) == asked  # nothing more was sent
+    one_at_a_time = generate_comparisons(prompts, *sides, chat, seed=1, workers=1)
+    four = generate_comparisons(prompts, *sides, chat, seed=1, workers=4)
+    assert one_at_a_time.to_dict()["comparisons"] == four.to_dict()["comparisons"]

@@ -19,9 +19,11 @@ from __future__ import annotations
 import enum
 import random
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -379,40 +381,67 @@ def generate_comparisons(
     seed: int | None = None,
     progress: ProgressCallback | None = None,
     cancelled: Callable[[], bool] = _never,
+    workers: int = 4,
 ) -> Evaluation:
     """Ask both models for an answer to each prompt and shuffle left/right with a seeded coin per prompt.
 
-    ``generator_b`` defaults to ``generator_a`` (both models on the same connection).
+    ``generator_b`` defaults to ``generator_a`` (both models on the same connection). Up to ``workers``
+    requests run at once (the openai client is thread-safe); the result keeps the prompts' order, and the
+    left/right order depends only on ``seed``, never on which answer came back first.
     """
     if not prompts:
         raise UserError("There are no prompts to evaluate on.", "Choose a dataset with prompts.")
     seed = random.SystemRandom().randrange(2**31) if seed is None else seed
     coin = random.Random(seed)
+    sides = [coin.random() < 0.5 for _prompt in prompts]
     second = generator_b or generator_a
-    comparisons: list[Comparison] = []
-    total = len(prompts) * 2
-    for number, prompt in enumerate(prompts):
+    jobs = [(generator_a, model_a, prompt) for prompt in prompts] + [
+        (second, model_b, prompt) for prompt in prompts
+    ]
+    total = len(jobs)
+    answers: list[Answer | None] = [None] * total
+    done = 0
+    lock = threading.Lock()
+
+    def ask(position: int) -> None:
+        nonlocal done
         if cancelled():
-            raise Cancelled("The evaluation was stopped before all answers were generated.", "")
-        if progress is not None:
-            progress(number * 2, total, f"Prompt {number + 1} of {len(prompts)}: {model_a.name}")
-        answer_a = generator_a.complete(model_a.model, prompt.context, settings)[0]
-        if progress is not None:
-            progress(number * 2 + 1, total, f"Prompt {number + 1} of {len(prompts)}: {model_b.name}")
-        answer_b = second.complete(model_b.model, prompt.context, settings)[0]
+            return
+        generator, side, prompt = jobs[position]
+        answers[position] = generator.complete(side.model, prompt.context, settings)[0]
+        with lock:  # reported under the lock, so the counts arrive in order
+            done += 1
+            if progress is not None:
+                progress(done, total, f"{done} of {total} answers ({side.name})")
+
+    if progress is not None:
+        progress(0, total, f"Asking {model_a.name} and {model_b.name}…")
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="evaluation") as pool:
+        futures = [pool.submit(ask, position) for position in range(total)]
+        try:
+            for future in futures:
+                future.result()  # the first failure is raised here, after the others finished or were dropped
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    if cancelled() or any(answer is None for answer in answers):
+        raise Cancelled("The evaluation was stopped before all answers were generated.", "")
+    comparisons = []
+    for number, prompt in enumerate(prompts):
+        answer_a, answer_b = answers[number], answers[len(prompts) + number]
+        assert answer_a is not None and answer_b is not None
         comparisons.append(
             Comparison(
                 prompt=[dict(m) for m in prompt.context],
                 answer_a=answer_a.text,
                 answer_b=answer_b.text,
-                a_on_left=coin.random() < 0.5,
+                a_on_left=sides[number],
                 entry=prompt.entry,
                 finish_a=answer_a.finish_reason,
                 finish_b=answer_b.finish_reason,
             )
         )
-    if progress is not None:
-        progress(total, total, "Answers ready")
     return Evaluation(
         model_a=model_a,
         model_b=model_b,
