@@ -100,15 +100,33 @@ def test_keyboard_picks_give_the_win_rate_and_losses_become_reviewed_pairs(
     assert results is not None and (results.wins, results.losses, results.ties) == (7, 2, 1)
     text = page.result_view.text()
     low, high = wilson_interval(7.5, 10)
-    assert "75%" in text and f"{low:.0%}–{high:.0%}" in text and "Ties count as half" in text
+    assert "75%" in text and f"{low:.0%}–{high:.0%}" in text and "ties count as half" in text
     assert setup.tuned_name in page.result_title.text() and setup.base_name in page.result_title.text()
 
     # Saved with the run.
-    qtbot.waitUntil(lambda: bool(page.saved_label.text()), timeout=10000)
+    qtbot.waitUntil(lambda: page.saved_label.text().startswith("Saved with"), timeout=10000)
     stored = load_evaluations(store, job_id=setup.job_id)
     assert len(stored) == 1 and stored[0].id == evaluation.id
     assert stored[0].results().user == results
     assert store.evaluations(job_id=setup.job_id)[0].summary["win_rates"][USER]["wins"] == 7
+
+    # Ties left out: 7 of 9 decisive comparisons.
+    page.ties_combo.setCurrentIndex(page.ties_combo.findData("excluded"))
+    assert "78%" in page.result_view.text() and "ties are left out" in page.result_view.text()
+    page.ties_combo.setCurrentIndex(page.ties_combo.findData("half"))
+
+    # Listed among the earlier evaluations, and opened again from there without saving a copy.
+    qtbot.waitUntil(lambda: page.history_model.rowCount() == 1, timeout=10000)
+    history_model = page.history_model
+    assert history_model.data(history_model.index(0, 4)) == "75%"
+    assert history_model.data(history_model.index(0, 1)) == setup.tuned_name
+    page.stack.setCurrentWidget(page.setup_page)
+    page.history_view.selectRow(0)
+    page.open_saved_button.click()
+    assert page.stack.currentWidget() is page.result_page and "from the history" in page.saved_label.text()
+    assert page.evaluation is not None and page.evaluation.id == evaluation.id
+    task_runner().wait_all(10)
+    assert len(store.evaluations()) == 1
 
     # The table of comparisons, revealed.
     model = page.comparisons_model
@@ -182,6 +200,8 @@ def test_evaluation_models_pass_the_model_tester(
     assert page.stack.currentWidget() is page.result_page
     assert page.comparisons_model.columnCount() == 4  # #, prompt, your pick, judge
     qtmodeltester.check(page.comparisons_model)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: page.history_model.rowCount() == 1, timeout=10000)
+    qtmodeltester.check(page.history_model)  # type: ignore[attr-defined]
     dialog = page.review_losses()
     assert dialog is not None
     qtbot.addWidget(dialog)

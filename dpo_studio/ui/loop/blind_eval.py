@@ -9,6 +9,7 @@ Finished evaluations are saved with their run in the history store.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import Qt, Signal
@@ -16,6 +17,7 @@ from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -47,6 +49,7 @@ from dpo_studio.services.evaluation import (
     Side,
     generate_comparisons,
     judge_evaluation,
+    load_evaluations,
     save_evaluation,
     select_prompts,
 )
@@ -61,7 +64,7 @@ from dpo_studio.ui.loop.common import (
     remember_model,
     secondary,
 )
-from dpo_studio.ui.loop.models import CandidatePairsModel, ComparisonsModel
+from dpo_studio.ui.loop.models import CandidatePairsModel, ComparisonsModel, EvaluationsModel
 from dpo_studio.ui.session import DocumentSession
 from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
 
@@ -321,6 +324,26 @@ class BlindEvaluationPage(QWidget):
         judge_form.addRow(self.judge_only)
         layout.addWidget(self.judge_box)
 
+        earlier = QGroupBox("Earlier evaluations (saved with their runs)")
+        earlier_layout = QVBoxLayout(earlier)
+        self.history_model = EvaluationsModel(self)
+        self.history_view = QTableView()
+        self.history_view.setModel(self.history_model)
+        self.history_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.history_view.verticalHeader().setVisible(False)
+        self.history_view.setWordWrap(False)
+        self.history_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.history_view.horizontalHeader().setStretchLastSection(True)
+        self.history_view.doubleClicked.connect(lambda _index: self.open_saved())
+        earlier_layout.addWidget(self.history_view)
+        open_row = QHBoxLayout()
+        open_row.addStretch(1)
+        self.open_saved_button = QPushButton("Show result")
+        self.open_saved_button.clicked.connect(self.open_saved)
+        open_row.addWidget(self.open_saved_button)
+        earlier_layout.addLayout(open_row)
+
         row = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setVisible(False)
@@ -335,7 +358,7 @@ class BlindEvaluationPage(QWidget):
         row.addWidget(self.start_button)
         row.addWidget(self.cancel_button)
         layout.addLayout(row)
-        layout.addStretch(1)
+        layout.addWidget(earlier, 1)
         return page
 
     def _update_prompt_note(self) -> None:
@@ -355,9 +378,10 @@ class BlindEvaluationPage(QWidget):
         task_runner().run(work, on_done=self.prompt_note.setText, description="Counting prompts")
 
     def showEvent(self, event: QShowEvent) -> None:
-        """Count the prompts and list the models when the page appears."""
+        """Count the prompts, list the models and the earlier evaluations when the page appears."""
         super().showEvent(event)
         self._update_prompt_note()
+        self.load_history()
         for picker in (self.picker_a, self.picker_b, self.judge_picker):
             picker.load_suggestions()
 
@@ -535,6 +559,15 @@ class BlindEvaluationPage(QWidget):
         self.result_view.setWordWrap(True)
         self.result_view.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.result_view)
+        ties_row = QHBoxLayout()
+        ties_row.addWidget(QLabel("Ties"))
+        self.ties_combo = QComboBox()
+        self.ties_combo.addItem("count as half a win", TiePolicy.HALF.value)
+        self.ties_combo.addItem("are left out", TiePolicy.EXCLUDED.value)
+        self.ties_combo.currentIndexChanged.connect(lambda _i: self._render_result())
+        ties_row.addWidget(self.ties_combo)
+        ties_row.addStretch(1)
+        layout.addLayout(ties_row)
         self.comparisons_model = ComparisonsModel(self)
         self.comparisons_view = QTableView()
         self.comparisons_view.setModel(self.comparisons_model)
@@ -555,11 +588,35 @@ class BlindEvaluationPage(QWidget):
         layout.addLayout(row)
         return page
 
-    def finish(self) -> None:
-        """Reveal the names, show the win rates and save the evaluation with its run."""
+    @property
+    def tie_policy(self) -> TiePolicy:
+        """How ties count in the shown win rates."""
+        return TiePolicy(self.ties_combo.currentData())
+
+    def finish(self, *, save: bool = True) -> None:
+        """Reveal the names, show the win rates and (unless it was opened from the history) save it."""
         evaluation = self.evaluation
         assert evaluation is not None
-        results = evaluation.results(TiePolicy.HALF)
+        self._render_result()
+        self.comparisons_model.set_evaluation(evaluation)
+        self.comparisons_view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        losses = len(evaluation.candidate_pairs())
+        self.review_button.setText(f"Review {losses} lost comparison{'s' if losses != 1 else ''} as pairs…")
+        self.review_button.setEnabled(losses > 0)
+        self.stack.setCurrentWidget(self.result_page)
+        if save:
+            self.saved_label.setText("Saving…")
+            self._save(evaluation)
+        else:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(evaluation.created_at))
+            self.saved_label.setText(f"Evaluation of {when}, from the history.")
+
+    def _render_result(self) -> None:
+        evaluation = self.evaluation
+        if evaluation is None:
+            return
+        policy = self.tie_policy
+        results = evaluation.results(policy)
         self.result_title.setText(
             f"A = {evaluation.model_a.name}    B = {evaluation.model_b.name}    "
             f"({len(evaluation.comparisons)} prompts)"
@@ -569,7 +626,8 @@ class BlindEvaluationPage(QWidget):
             for name, rate in results.by_source.items()
         ]
         self.result_view.setText(
-            "<p>Win rate of A over B, with the 95% Wilson confidence interval. Ties count as half a win.</p>"
+            "<p>Win rate of A over B, with the 95% Wilson confidence interval; "
+            f"{html.escape(policy.label)}.</p>"
             "<table cellpadding='4'><tr><th align='left'>By</th><th align='left'>Win rate of A</th>"
             "<th>Wins</th>"
             "<th>Losses</th><th>Ties</th><th align='left'>Reading</th></tr>"
@@ -577,13 +635,6 @@ class BlindEvaluationPage(QWidget):
             + "</table>"
             + f"<p>{html.escape(evaluation.prompt_note)}</p>"
         )
-        self.comparisons_model.set_evaluation(evaluation)
-        self.comparisons_view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        losses = len(evaluation.candidate_pairs())
-        self.review_button.setText(f"Review {losses} lost comparison{'s' if losses != 1 else ''} as pairs…")
-        self.review_button.setEnabled(losses > 0)
-        self.stack.setCurrentWidget(self.result_page)
-        self._save(evaluation)
 
     def _save(self, evaluation: Evaluation) -> None:
         store = self.store
@@ -595,8 +646,28 @@ class BlindEvaluationPage(QWidget):
         def done(evaluation_id: str) -> None:
             self.saved_label.setText("Saved with the run in the history, to compare models over time.")
             self.saved.emit(evaluation_id)
+            self.load_history()
 
         task_runner().run(work, on_done=done, description="Saving the evaluation")
+
+    # ---- earlier evaluations ------------------------------------------------------------------------
+
+    def load_history(self) -> None:
+        """List the saved evaluations (all runs, newest first) in the background."""
+        store = self.store
+
+        def work(_ctx: TaskContext) -> list[Evaluation]:
+            return load_evaluations(store())
+
+        task_runner().run(work, on_done=self.history_model.set_evaluations, description="Reading evaluations")
+
+    def open_saved(self) -> None:
+        """Show the selected earlier evaluation's result."""
+        rows = self.history_view.selectionModel().selectedRows()
+        if not rows:
+            return
+        self.evaluation = self.history_model.evaluations[rows[0].row()]
+        self.finish(save=False)
 
     def review_losses(self) -> CandidatePairsDialog | None:
         """Open the review of the pairs made from lost comparisons (non-modal)."""

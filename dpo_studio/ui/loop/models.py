@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -88,6 +89,61 @@ class ComparisonsModel(QAbstractTableModel):
         if verdict is None or self.evaluation is None:
             return "—"
         return "Tie" if verdict is Verdict.TIE else verdict.value.upper()
+
+
+class EvaluationsModel(QAbstractTableModel):
+    """Saved evaluations, newest first: when, both models, and A's win rate by the user (else the judge)."""
+
+    HEADERS = ("Date", "A (evaluated)", "B (reference)", "Prompts", "Win rate of A", "95% CI", "By")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.evaluations: list[Evaluation] = []
+
+    def set_evaluations(self, evaluations: list[Evaluation]) -> None:
+        """Replace the list."""
+        self.beginResetModel()
+        self.evaluations = list(evaluations)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.evaluations)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        evaluation = self.evaluations[index.row()]
+        by_source = evaluation.results().by_source
+        source = USER if USER in by_source else next(iter(by_source), "")
+        rate = by_source.get(source)
+        column = index.column()
+        if column == 0:
+            return time.strftime("%Y-%m-%d %H:%M", time.localtime(evaluation.created_at))
+        if column == 1:
+            return evaluation.model_a.name
+        if column == 2:
+            return evaluation.model_b.name
+        if column == 3:
+            return str(len(evaluation.comparisons))
+        if rate is None or rate.rate is None:
+            return "—"
+        if column == 4:
+            return f"{rate.rate:.0%}"
+        if column == 5:
+            low, high = rate.interval
+            return f"{low:.0%}–{high:.0%}"
+        return "you" if source == USER else f"judge: {_short(source, 40)}"
 
 
 class CandidatePairsModel(QAbstractTableModel):
