@@ -208,6 +208,18 @@ def test_deploy_dialog_states_costs_first_then_deploys_lists_and_deletes(
     assert server.deployments["tone-dev"].state == "Succeeded"
     assert server.deployments["tone-dev"].model == setup.tuned_model
     assert server.deployments["tone-dev"].sku == "DeveloperTier"
+    from dpo_studio.core.document import Document
+    from dpo_studio.ui.loop import LoopTab
+    from dpo_studio.ui.loop.common import deployment_for
+    from dpo_studio.ui.session import DocumentSession
+
+    assert deployment_for(setup.profile.id, setup.tuned_model) == "tone-dev"
+    tab = LoopTab(DocumentSession(Document.new(), journal=False))
+    qtbot.addWidget(tab)
+    tab.evaluate_run(setup.profile.id, setup.job_id, setup.tuned_model)  # Evaluate… from the run
+    assert tab.blind.picker_a.model == "tone-dev" and tab.blind.run_hint.text() == ""
+    tab.evaluate_run(setup.profile.id, setup.job_id, checkpoint)  # never deployed
+    assert tab.blind.picker_a.model == checkpoint and "deploy it first" in tab.blind.run_hint.text()
     qtbot.waitUntil(lambda: dialog.task is None and dialog.deployments_model.rowCount() >= 1, timeout=20000)
     names = [d.name for d in dialog.deployments_model.deployments]
     assert "tone-dev" in names

@@ -11,15 +11,19 @@ from typing import Any
 
 from PySide6.QtWidgets import QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
+from dpo_studio.core.errors import UserError
 from dpo_studio.services.connections import ConnectionStore, ProviderKind
 from dpo_studio.services.history import HistoryStore, history
 from dpo_studio.ui.errors import present_error
 from dpo_studio.ui.loop.blind_eval import BlindEvaluationPage
-from dpo_studio.ui.loop.common import GeneratorFactory, default_generator_factory
+from dpo_studio.ui.loop.common import GeneratorFactory, default_generator_factory, deployment_for
 from dpo_studio.ui.loop.deploy_dialog import ClientFactory, DeployDialog, default_client_factory
 from dpo_studio.ui.loop.generations import GenerationsPage
 from dpo_studio.ui.loop.playground import PlaygroundPage
 from dpo_studio.ui.session import DocumentSession
+
+#: Provider kinds whose models answer only through a deployment.
+AZURE_KINDS = (ProviderKind.AZURE_OPENAI, ProviderKind.FOUNDRY_PROJECT)
 
 __all__ = ["BlindEvaluationPage", "DeployDialog", "GenerationsPage", "LoopTab", "PlaygroundPage", "install"]
 
@@ -54,10 +58,28 @@ class LoopTab(QWidget):
         self.deploy_dialog: DeployDialog | None = None
 
     def evaluate_run(self, connection_id: str, job_id: str, model: str) -> None:
-        """Prepare a blind evaluation of a run's model (A) and show it."""
-        self.blind.set_run(connection_id, job_id, model)
+        """Prepare a blind evaluation of a run's model (A) and show it.
+
+        On Azure the model answers through a deployment: the one made in the app is used when known.
+        """
+        name = model
+        try:
+            azure = ConnectionStore().get(connection_id).provider_kind in AZURE_KINDS
+        except UserError:
+            azure = False
+        if azure:
+            name = deployment_for(connection_id, model) or model
+            self.blind.run_hint.setText(
+                ""
+                if name != model
+                else "On Azure this model answers only through a deployment: deploy it first (Deploy… in "
+                "the Runs tab), then type the deployment's name as A."
+            )
+        else:
+            self.blind.run_hint.setText("")
+        self.blind.set_run(connection_id, job_id, name)
         self.playground.columns[0].picker.set_connection(connection_id)
-        self.playground.columns[0].picker.set_model(model)
+        self.playground.columns[0].picker.set_model(name)
         self.pages.setCurrentWidget(self.blind)
 
     def deploy_run(self, connection_id: str, job_id: str, model: str) -> QWidget | None:
@@ -67,7 +89,7 @@ class LoopTab(QWidget):
         except Exception as error:
             present_error(self, error, "Deploy")
             return None
-        if profile.provider_kind not in (ProviderKind.AZURE_OPENAI, ProviderKind.FOUNDRY_PROJECT):
+        if profile.provider_kind not in AZURE_KINDS:
             self.playground.columns[0].picker.set_connection(connection_id)
             self.playground.columns[0].picker.set_model(model)
             self.pages.setCurrentWidget(self.playground)

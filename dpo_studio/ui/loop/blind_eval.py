@@ -289,6 +289,9 @@ class BlindEvaluationPage(QWidget):
         self.picker_b = ModelPicker()
         form.addRow("A (evaluated, e.g. the tuned model)", self.picker_a)
         form.addRow("B (reference, e.g. the base model)", self.picker_b)
+        self.run_hint = secondary(QLabel())
+        self.run_hint.setStyleSheet("color: #b7791f;")
+        form.addRow(self.run_hint)
         layout.addWidget(models)
 
         prompts = QGroupBox("Prompts")

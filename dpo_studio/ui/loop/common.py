@@ -27,6 +27,8 @@ class RememberedModels:
     """Model and deployment names used per connection (suggested in the pickers next time)."""
 
     by_connection: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    #: Azure: connection id -> {model or checkpoint id: deployment name} for deployments made in the app.
+    deployments: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
 
 def remember_model(connection_id: str, name: str) -> None:
@@ -38,6 +40,20 @@ def remember_model(connection_id: str, name: str) -> None:
     names = [n for n in section.by_connection.get(connection_id, []) if n != name]
     section.by_connection[connection_id] = [name, *names][:20]
     store.save(SECTION, section)
+
+
+def remember_deployment(connection_id: str, model: str, deployment: str) -> None:
+    """Note that ``model`` is deployed as ``deployment`` on this connection (and suggest the name)."""
+    store = settings()
+    section = store.load(SECTION, RememberedModels)
+    section.deployments.setdefault(connection_id, {})[model] = deployment
+    store.save(SECTION, section)
+    remember_model(connection_id, deployment)
+
+
+def deployment_for(connection_id: str, model: str) -> str:
+    """The deployment made for ``model`` on this connection ("" when none is known)."""
+    return settings().load(SECTION, RememberedModels).deployments.get(connection_id, {}).get(model, "")
 
 
 def remembered_models(connection_id: str) -> list[str]:

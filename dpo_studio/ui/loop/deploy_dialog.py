@@ -46,7 +46,7 @@ from dpo_studio.services.deployments import (
 )
 from dpo_studio.services.settings import settings
 from dpo_studio.ui.errors import present_error
-from dpo_studio.ui.loop.common import remember_model, secondary
+from dpo_studio.ui.loop.common import remember_deployment, secondary
 from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
 
 Index = QModelIndex | QPersistentModelIndex
@@ -336,7 +336,7 @@ class DeployDialog(QDialog):
 
         def done(info: DeploymentInfo) -> None:
             self.last_ready = info
-            remember_model(profile.id, info.name)
+            remember_deployment(profile.id, request.model, info.name)
             self.status_label.setText(
                 f"Ready: '{info.name}' answers now. Use this name as the model in the Playground or an "
                 "evaluation."
