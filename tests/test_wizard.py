@@ -168,7 +168,10 @@ def walk_to_review(
         wizard.validation_page.split.setChecked(True)
         wizard.validation_page.ratio.setValue(25)
         wizard.validation_page.seed.setValue(3)
+        assert not wizard.validation_page.isComplete()  # until the split (made in the background) is back
+        settle(qtbot)
         assert "validation pairs" in wizard.validation_page.summary.text()
+        assert wizard.state.validation_count() == len(wizard.state.validation_indices or [])
     next_page(qtbot, wizard, PAGE_SETTINGS)
     settings_page = wizard.settings_page
     settings_page.suffix.setText("tone-v1")

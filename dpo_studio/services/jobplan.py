@@ -18,7 +18,7 @@ from typing import Any
 from dpo_studio.core.pricing import CostEstimate, PriceTable, estimate_cost
 from dpo_studio.core.quality import LengthBias
 from dpo_studio.core.records import PreferenceRecord
-from dpo_studio.core.tokens import count_dataset_tokens
+from dpo_studio.core.tokens import FileTokens, count_dataset_tokens
 from dpo_studio.core.validation import Profile, profile_for
 from dpo_studio.services.connections import AuthMethod, ConnectionProfile, ProviderKind
 from dpo_studio.services.entra import SCOPE_FOUNDRY, SCOPE_RESOURCE
@@ -281,8 +281,29 @@ def estimate_plan_cost(
     table: PriceTable | None = None,
 ) -> PlanCost:
     """Count the training records' tokens with ``model``'s tokenizer and price the run (both bounds)."""
-    listed = list(records)
-    _per_entry, totals = count_dataset_tokens(listed, model)
+    _per_entry, totals = count_dataset_tokens(list(records), model)
+    return plan_cost_from_totals(
+        totals,
+        kind=kind,
+        model=model,
+        training_type=training_type,
+        n_epochs=n_epochs,
+        sft_first=sft_first,
+        table=table,
+    )
+
+
+def plan_cost_from_totals(
+    totals: FileTokens,
+    *,
+    kind: ProviderKind,
+    model: str,
+    training_type: TrainingType | None,
+    n_epochs: int | None,
+    sft_first: bool,
+    table: PriceTable | None = None,
+) -> PlanCost:
+    """Price the run from token totals already counted (the training page counts them once)."""
     provider = validation_provider(kind)
     tier = training_type.value if training_type is not None else None
     dpo = estimate_cost(

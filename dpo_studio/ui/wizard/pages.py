@@ -641,7 +641,8 @@ class TrainingDataPage(WizardPage):
                 return
             self._checked_key = key
             self.state.training = data
-            self.state.apply_split()
+            # A split belongs to the data it was made from; the validation page makes a new one.
+            self.state.train_indices = self.state.validation_indices = None
             self._show(data)
 
         def failed(error: BaseException) -> None:
@@ -794,6 +795,7 @@ class ValidationPage(WizardPage):
         layout.addStretch(1)
         self._overlap: list[Any] = []
         self._checking = False
+        self._splitting = False
         self._blocking = False
         self.group.buttonToggled.connect(self._mode_changed)
         self.ratio.valueChanged.connect(self._split_changed)
@@ -853,7 +855,7 @@ class ValidationPage(WizardPage):
             self.state.validation_mode = VALIDATION_FILE
         else:
             self.state.validation_mode = VALIDATION_REMOTE
-        self.state.apply_split()
+        self._resplit()
         if self.state.validation_mode == VALIDATION_FILE:
             self._check_file()
         elif self.state.validation_mode == VALIDATION_REMOTE:
@@ -865,8 +867,37 @@ class ValidationPage(WizardPage):
     def _split_changed(self) -> None:
         self.state.split_ratio = self.ratio.value() / 100
         self.state.split_seed = self.seed.value()
-        self.state.apply_split()
+        self._resplit()
         self._show()
+
+    def _resplit(self) -> None:
+        """Recompute the grouped split in the background (it parses every record of a big file)."""
+        state = self.state
+        key = state.split_key()
+        if key is None:
+            state.set_split(None, None)
+            return
+        if state.split_current:
+            return
+        self._splitting = True
+        self.summary.setText("Splitting the training data by prompt…")
+        self.completeChanged.emit()
+        compute = state.compute_split
+
+        def work(_ctx: TaskContext) -> tuple[list[int], list[int]]:
+            return compute()
+
+        def done(result: tuple[list[int], list[int]]) -> None:
+            if state.set_split(key, result):
+                self._splitting = False
+                self._show()
+
+        def failed(error: BaseException) -> None:
+            self._splitting = False
+            self.problem.show_problems([f"The split failed: {getattr(error, 'message', error)}"])
+            self.completeChanged.emit()
+
+        self.run(work, on_done=done, on_error=failed, description="Splitting the training data")
 
     def _remote_changed(self, _index: int = 0) -> None:
         file_id = self.remote_files.currentData()
@@ -923,6 +954,11 @@ class ValidationPage(WizardPage):
         if mode == VALIDATION_NONE:
             self.summary.setText("The job will report training loss only.")
         elif mode == VALIDATION_SPLIT:
+            if self._splitting or not self.state.split_current:
+                self.problem.show_problems([])
+                self.warning.show_problems([])
+                self.completeChanged.emit()
+                return
             validation = self.state.validation_count() or 0
             self.summary.setText(
                 f"{training:,} training and {validation:,} validation pairs; no prompt is on both sides."
@@ -986,7 +1022,7 @@ class ValidationPage(WizardPage):
 
     def isComplete(self) -> bool:
         mode = self.state.validation_mode
-        if self._checking:
+        if self._checking or (mode == VALIDATION_SPLIT and (self._splitting or not self.state.split_current)):
             return False
         if self._blocking:
             return False

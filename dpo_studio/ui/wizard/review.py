@@ -37,6 +37,7 @@ from dpo_studio.services.jobplan import (
     curl_snippet,
     estimate_plan_cost,
     placeholder_for,
+    plan_cost_from_totals,
     python_snippet,
     review_warnings,
 )
@@ -272,7 +273,13 @@ class ReviewPage(WizardPage):
             state.sft_first,
         )
 
+        counted = state.training.tokens if indices is None else None
+
         def work(_ctx: TaskContext) -> PlanCost:
+            if counted is not None:  # the whole file trains: its tokens were counted on the data page
+                return plan_cost_from_totals(
+                    counted, kind=kind, model=model, training_type=tier, n_epochs=epochs, sft_first=sft
+                )
             records = [(i, r) for i, r in enumerate(records_at(dataset, indices))]
             return estimate_plan_cost(
                 records, kind=kind, model=model, training_type=tier, n_epochs=epochs, sft_first=sft

@@ -129,14 +129,35 @@ class WizardState:
             return self.validation.report.example_count
         return None
 
-    def apply_split(self) -> None:
-        """Recompute the grouped split (fast: hashing prompts) or clear it."""
-        if self.validation_mode == VALIDATION_SPLIT and self.training is not None:
-            self.train_indices, self.validation_indices = grouped_split(
-                self.training.dataset, self.split_ratio, self.split_seed
-            )
-        else:
+    def split_key(self) -> tuple[int, float, int] | None:
+        """What the grouped split depends on (None when no split is wanted)."""
+        if self.validation_mode != VALIDATION_SPLIT or self.training is None:
+            return None
+        return (id(self.training), self.split_ratio, self.split_seed)
+
+    def compute_split(self) -> tuple[list[int], list[int]]:
+        """The grouped split for the current choices (parses every record: run it in the background)."""
+        assert self.training is not None
+        return grouped_split(self.training.dataset, self.split_ratio, self.split_seed)
+
+    def set_split(
+        self, key: tuple[int, float, int] | None, result: tuple[list[int], list[int]] | None
+    ) -> bool:
+        """Take a split computed for ``key``; False (and nothing changes) when the choices moved on."""
+        if key != self.split_key():
+            return False
+        self._split_for = key
+        if result is None:
             self.train_indices = self.validation_indices = None
+        else:
+            self.train_indices, self.validation_indices = result
+        return True
+
+    @property
+    def split_current(self) -> bool:
+        """Whether the stored split matches the current choices."""
+        key = self.split_key()
+        return (key is None and self.train_indices is None) or key == getattr(self, "_split_for", None)
 
     def request(self) -> DpoJobRequest:
         """The DPO request as reviewed; files not uploaded yet hold placeholders."""
