@@ -256,3 +256,33 @@ def test_every_corpus_file_opens_and_saves_back_identically(tmp_path: Path) -> N
         out = tmp_path / source.name
         document.save(out)
         assert out.read_bytes() == source.read_bytes(), source.name
+
+
+def test_read_preview_shows_the_first_rows_from_the_start_of_the_file(tmp_path: Path) -> None:
+    from dpo_studio.core.document import PREVIEW_HEAD_BYTES, read_preview
+
+    source = CORPUS / "openai_dpo" / "msfoundry-orca-dpo-validation.jsonl"
+    document = Document.open(source)
+    rows, estimate = read_preview(source, limit=5)
+    assert [row.line for row in rows] == [1, 2, 3, 4, 5]
+    first = document.record(0)
+    assert first is not None
+    assert rows[0].prompt.startswith(first.last_user_text[:40].split("\n")[0].strip()[:20])
+    assert rows[0].preferred.startswith(first.preferred_text.split()[0])
+    assert estimate == len(document)
+    # A file larger than the part read: only whole lines, and an estimate of the line count.
+    big = tmp_path / "big.jsonl"
+    lines = source.read_bytes().splitlines(keepends=True)
+    with big.open("wb") as stream:
+        while stream.tell() < PREVIEW_HEAD_BYTES * 3:
+            stream.writelines(lines)
+    total = big.read_bytes().count(b"\n")
+    rows, estimate = read_preview(big)
+    assert 100 <= len(rows) <= 200, "whole lines from the first part only"
+    assert [row.line for row in rows] == list(range(1, len(rows) + 1))
+    assert abs(estimate - total) < total * 0.1
+    # JSON arrays and missing files get no preview.
+    array = tmp_path / "array.json"
+    array.write_text('[{"prompt": "a", "chosen": "b", "rejected": "c"}]', encoding="utf-8")
+    assert read_preview(array) == ([], 0)
+    assert read_preview(tmp_path / "missing.jsonl") == ([], 0)

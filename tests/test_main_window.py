@@ -199,7 +199,10 @@ def test_window_state_is_remembered(qtbot: QtBot, data: Path) -> None:
     first = MainWindow()
     qtbot.addWidget(first)
     first.show()
-    first.resize(first.minimumSizeHint().width() + 3, first.minimumSizeHint().height() + 41)
+    screen = first.screen().availableGeometry()
+    first.resize(
+        first.minimumSizeHint().width() + 3, min(first.minimumSizeHint().height() + 41, screen.height() - 60)
+    )
     first.toolbar.hide()
     size = first.size()
     first.close()
@@ -500,3 +503,57 @@ def test_dropping_several_files_imports_them_into_one_dataset(qtbot: QtBot, wind
     qtbot.waitUntil(lambda: len(window.session.document.record_indices()) == expected, timeout=20000)
     assert window.session.document.path is None, "an import is a new dataset until saved"
     assert window.isWindowModified()
+
+
+def test_large_file_shows_its_first_lines_while_loading(
+    qtbot: QtBot, qtmodeltester: object, window: MainWindow, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dpo_studio.ui import main_window
+    from dpo_studio.ui.loading import LoadingPage
+
+    monkeypatch.setattr(main_window, "PREVIEW_BYTES", 1)  # every file counts as large here
+    seen: list[tuple[int, str]] = []
+
+    def look() -> None:
+        page = window.tabs.widget(0)
+        assert isinstance(page, LoadingPage) and window.tabs.currentWidget() is page
+        qtmodeltester.check(page.model)  # type: ignore[attr-defined]
+        seen.append((page.model.rowCount(), page.model.index(0, 2).data()))
+
+    window.previewShown.connect(look)
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        window.open_file(data)
+    first = window.session.document.record(0)
+    assert first is not None
+    assert (
+        seen
+        and seen[0][0] == len(window.session.document)
+        and first.preferred_text.startswith(seen[0][1][:30])
+    )
+    assert window.tabs.widget(0) is window.datasets_tab, "the table replaced the preview"
+    assert not window.findChildren(LoadingPage) or all(
+        not p.isVisible() for p in window.findChildren(LoadingPage)
+    )
+
+
+def test_cancel_while_loading_goes_back_and_opens_nothing(
+    qtbot: QtBot, window: MainWindow, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dpo_studio.ui import main_window
+    from dpo_studio.ui.loading import LoadingPage
+
+    monkeypatch.setattr(main_window, "PREVIEW_BYTES", 1)
+
+    def cancel() -> None:
+        page = window.tabs.widget(0)
+        assert isinstance(page, LoadingPage)
+        page.cancel.click()
+
+    window.previewShown.connect(cancel)
+    opened: list[bool] = []
+    window.documentOpened.connect(lambda: opened.append(True))
+    with qtbot.waitSignal(window.previewShown, timeout=20000):
+        window.open_file(data)
+    assert task_runner().wait_all(20)
+    assert opened == [] and window.showing_empty_state
+    assert window.session.document.path is None

@@ -181,3 +181,16 @@ def test_uncaught_exceptions_are_presented_and_the_app_keeps_running(
         assert presented[-1].title == "Working in worker-7"
     finally:
         sys.excepthook, threading.excepthook = old_sys, old_thread
+
+
+def test_cancel_after_the_work_ended_still_skips_on_done(qtbot: QtBot, runner: TaskRunner) -> None:
+    done: list[object] = []
+    cancelled: list[bool] = []
+    handle = runner.run(
+        lambda ctx: "result", on_done=done.append, on_cancelled=lambda: cancelled.append(True)
+    )
+    assert handle.wait(5), "the worker finished; its result waits in the GUI thread's queue"
+    handle.cancel()
+    with qtbot.waitSignal(handle.ended, timeout=5000):
+        pass
+    assert done == [] and cancelled == [True]

@@ -431,3 +431,73 @@ class Document:
 def describe_change(change: Change) -> dict[str, Any]:
     """A short, JSON-friendly description of a change (for logs and tests)."""
     return {"kind": change.kind.value, "indices": list(change.indices)}
+
+
+# -- a quick look at a large file while it loads --------------------------------------------------------
+
+#: How much of a file :func:`read_preview` reads.
+PREVIEW_HEAD_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewRow:
+    """One line of a file as shown while the whole file is still loading."""
+
+    line: int
+    prompt: str
+    preferred: str
+    rejected: str
+
+
+def read_preview(path: str | Path, limit: int = 200) -> tuple[list[PreviewRow], int]:
+    """The first rows of a JSON Lines file, from its first bytes only, and an estimate of its line count.
+
+    For showing something at once while a large file is read; it never reads the whole file. A JSON
+    array file (one value spanning the file) gets no preview: ``([], 0)``.
+    """
+    import orjson
+
+    from dpo_studio.core.dataset_index import preview
+    from dpo_studio.core.detect import detect_dialect
+    from dpo_studio.core.textfile import BOM
+
+    file_path = Path(path)
+    try:
+        size = file_path.stat().st_size
+        with open(file_path, "rb") as stream:
+            head = stream.read(PREVIEW_HEAD_BYTES)
+    except OSError:
+        return [], 0
+    if head.startswith(BOM):
+        head = head[len(BOM) :]
+    if head.lstrip()[:1] == b"[":
+        return [], 0
+    lines = head.split(b"\n")
+    if len(head) < size:
+        lines.pop()  # cut off mid-line
+    if not lines:
+        return [], 0
+    dialect = detect_dialect(b"\n".join(lines)).dialect
+    rows: list[PreviewRow] = []
+    for number, raw in enumerate(lines, 1):
+        if len(rows) >= limit:
+            break
+        if not raw.strip():
+            continue
+        try:
+            record, _issues = dialect.parse(orjson.loads(raw))
+        except (orjson.JSONDecodeError, TypeError, ValueError, KeyError):
+            rows.append(PreviewRow(number, "(a line that is not valid JSON)", "", ""))
+            continue
+        prompt = record.last_user_text or (record.context[-1].get("content") if record.context else "")
+        rows.append(
+            PreviewRow(
+                number,
+                preview(prompt if isinstance(prompt, str) else ""),
+                preview(record.preferred_text),
+                preview(record.rejected_text),
+            )
+        )
+    read = sum(len(line) + 1 for line in lines) or 1
+    estimate = round(len(lines) * size / read) if read < size else len(lines)
+    return rows, estimate

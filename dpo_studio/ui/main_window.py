@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from dpo_studio.core.dialects import Dialect, writable_dialects
-from dpo_studio.core.document import Document
+from dpo_studio.core.document import Document, PreviewRow, read_preview
 from dpo_studio.core.errors import UserError
 from dpo_studio.core.journal import Journal, JournalInfo, discard_journal, pending_journals, recover
 from dpo_studio.core.paths import APP_NAME, config_dir
@@ -49,6 +49,8 @@ from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
 
 #: How many recent files File ▸ Open Recent lists.
 RECENT_LIMIT = 10
+#: Files at least this large show their first lines while the whole file is read.
+PREVIEW_BYTES = 8 * 1024 * 1024
 #: Background tasks appear in the status bar only when they run longer than this.
 SHOW_TASK_AFTER_MS = 300
 FILE_FILTER = "Preference data (*.jsonl *.json *.jsonl.txt);;All files (*)"
@@ -256,12 +258,15 @@ class MainWindow(QMainWindow):
 
     #: Emitted after a document finished opening (or recovering) and is shown.
     documentOpened = Signal()
+    #: Emitted when a large file's first lines are shown while the whole file is read.
+    previewShown = Signal()
 
     def __init__(self, session: DocumentSession | None = None) -> None:
         super().__init__()
         self.session = session or DocumentSession(parent=self)
         self._has_document = False
         self._opening: TaskHandle | None = None
+        self._loading_page: QWidget | None = None
         self.dialect_chooser: Callable[[Path, Any], Any] | None = None
         self.setAcceptDrops(True)
         self.setWindowTitle(APP_NAME)
@@ -567,14 +572,84 @@ class MainWindow(QMainWindow):
         if path:
             self.open_file(Path(path))
 
-    def open_file(self, path: str | Path, dialect: Any = None) -> TaskHandle | None:
-        """Open ``path`` in the background (progress in the status bar); asks about unsaved changes first."""
+    def open_file(
+        self, path: str | Path, dialect: Any = None, *, confirmed: bool = False
+    ) -> TaskHandle | None:
+        """Open ``path`` in the background; asks about unsaved changes first.
+
+        A large file first shows its opening lines (read from its start only, in milliseconds) with a
+        progress bar in the Datasets tab, then the real table once the whole file is read.
+        """
         path = Path(path)
-        if not self.confirm_discard_changes():
+        if not confirmed and not self.confirm_discard_changes():
             return None
         if self._opening is not None and not self._opening.done:
             self._opening.cancel()
+        try:
+            large = path.stat().st_size >= PREVIEW_BYTES
+        except OSError:
+            large = False  # the full open reports the problem in plain words
+        if not large or self.datasets_tab is None:
+            return self._open_now(path, dialect)
+
+        def look(ctx: TaskContext) -> tuple[list[PreviewRow], int]:
+            return read_preview(path)
+
+        def show(result: tuple[list[PreviewRow], int]) -> None:
+            rows, estimate = result
+            if rows:
+                page = self._show_loading(path, rows, estimate)
+                if self._loading_page is not page:
+                    return  # cancelled (or replaced by another open) as soon as it showed
+            self._opening = self._open_now(path, dialect)
+
+        self._opening = task_runner().run(
+            look,
+            on_done=show,
+            on_error=lambda _e: self._open_now(path, dialect),
+            description=f"Opening {path.name}",
+        )
+        return self._opening
+
+    def _show_loading(self, path: Path, rows: list[PreviewRow], estimate: int) -> QWidget:
+        from dpo_studio.ui.loading import LoadingPage
+
+        size = path.stat().st_size if path.exists() else 0
+        page = LoadingPage(path.name, size, rows, estimate, self)
+        page.cancelRequested.connect(self._cancel_opening)
+        previous, self._loading_page = self._loading_page, page
+        self._set_datasets_page(page)
+        if previous is not None:
+            previous.deleteLater()
+        self.tabs.setCurrentIndex(self._datasets_index)
+        self.previewShown.emit()
+        return page
+
+    def _cancel_opening(self) -> None:
+        if self._opening is not None and not self._opening.done:
+            self._opening.cancel()
+        self._end_loading()
+
+    def _end_loading(self, page: QWidget | None = None) -> None:
+        """Take the loading page away: back to the table, or the empty state if nothing is open.
+
+        With ``page``, only if that page is still the one shown (a newer open may have replaced it).
+        """
+        if page is not None and page is not self._loading_page:
+            return
+        page = self._loading_page
+        if page is None:
+            return
+        self._loading_page = None
+        if self._has_document and self.datasets_tab is not None:
+            self._set_datasets_page(self.datasets_tab)
+        else:
+            self._set_datasets_page(self.empty_state)
+        page.deleteLater()
+
+    def _open_now(self, path: Path, dialect: Any) -> TaskHandle:
         profile = self.session.document.profile
+        page = self._loading_page
 
         def work(ctx: TaskContext) -> Document:
             ctx.progress(0, 0, f"reading {path.name}")
@@ -589,14 +664,18 @@ class MainWindow(QMainWindow):
                 if chooser is not None:
                     chosen = chooser(path, detection)
                     if chosen is None:
+                        self._end_loading(page)
                         return
                     if chosen.name != document.dialect.name:
-                        self.open_file(path, chosen)
+                        self._opening = self._open_now(path, chosen)
                         return
             self.session.set_document(document)
             remember_recent(path)
             self._refresh_recent()
-            self._show_document()
+            self._loading_page = None
+            self._show_document()  # the table takes the loading page's place
+            if page is not None:
+                page.deleteLater()
             if self.datasets_tab is not None:
                 # A freshly opened file starts with its overview, wherever the user was before.
                 self.show_tab(self.datasets_tab)
@@ -606,10 +685,15 @@ class MainWindow(QMainWindow):
             self.documentOpened.emit()
 
         def failed(error: BaseException) -> None:
+            self._end_loading(page)
             present_error(self, error, f"Opening {path.name}")
 
         self._opening = task_runner().run(
-            work, on_done=done, on_error=failed, description=f"Opening {path.name}"
+            work,
+            on_done=done,
+            on_error=failed,
+            on_cancelled=lambda: self._end_loading(page),
+            description=f"Opening {path.name}",
         )
         return self._opening
 

@@ -174,6 +174,11 @@ class TaskRunner(QObject):
                 _guarded(on_progress, description, done, total, text)
 
         def finished(result: Any) -> None:
+            if handle.is_cancelled:
+                # Cancelled on the GUI thread after the work ended but before its result arrived:
+                # once cancel() returned, on_done never runs.
+                cancelled()
+                return
             try:
                 if on_done is not None:
                     _guarded(on_done, description, result)
@@ -181,6 +186,9 @@ class TaskRunner(QObject):
                 finish()
 
         def failed(error: BaseException) -> None:
+            if handle.is_cancelled:
+                cancelled()
+                return
             try:
                 if on_error is not None:
                     _guarded(on_error, description, error)
