@@ -214,6 +214,20 @@ def _stats(ctx: ScreenContext) -> QWidget:
     return window
 
 
+@screen("loading", "A large file being opened: its first lines at once, with progress and Cancel")
+def _loading(ctx: ScreenContext) -> QWidget:
+    from dpo_studio.core.document import read_preview
+    from dpo_studio.ui.main_window import MainWindow
+
+    window = _window(ctx)
+    assert isinstance(window, MainWindow)
+    rows, _estimate = read_preview(ctx.sample)
+    # Shown as for a 160 MB file of 100,000 pairs (the sample itself is too small to need it).
+    window._show_loading(ctx.sample, rows, 100_000)
+    ctx.settle(1)
+    return window
+
+
 @screen("unsaved", "After an edit: the title and status bar mark unsaved changes")
 def _unsaved(ctx: ScreenContext) -> QWidget:
     from dpo_studio.ui.main_window import MainWindow
