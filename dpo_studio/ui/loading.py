@@ -25,6 +25,15 @@ HEADERS = ("Line", "Prompt", "Preferred", "Rejected")
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
+def file_size(size: int) -> str:
+    """``812 KB``, ``163 MB``, ``1.2 GB``."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024)):,} KB"
+    if size < 1024**3:
+        return f"{size / 1024 / 1024:,.0f} MB"
+    return f"{size / 1024**3:,.1f} GB"
+
+
 class PreviewModel(QAbstractTableModel):
     """A fixed, read-only list of preview rows."""
 
@@ -72,10 +81,9 @@ class LoadingPage(QWidget):
         self.setObjectName("loadingPage")
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        megabytes = size / (1024 * 1024)
         about = f" (about {estimate:,} lines)" if estimate else ""
         self.label = QLabel(
-            f"Opening <b>{name}</b> — {megabytes:,.0f} MB{about}. The first lines are shown below."
+            f"Opening <b>{name}</b> — {file_size(size)}{about}. The first lines are shown below."
         )
         self.label.setWordWrap(True)
         self.bar = QProgressBar()

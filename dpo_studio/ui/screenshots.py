@@ -221,9 +221,9 @@ def _loading(ctx: ScreenContext) -> QWidget:
 
     window = _window(ctx)
     assert isinstance(window, MainWindow)
-    rows, _estimate = read_preview(ctx.sample)
-    # Shown as for a 160 MB file of 100,000 pairs (the sample itself is too small to need it).
-    window._show_loading(ctx.sample, rows, 100_000)
+    rows, estimate = read_preview(ctx.sample)
+    # The sample is small enough to open at once; the page is shown as it would be for a large file.
+    window._show_loading(ctx.sample, rows, estimate)
     ctx.settle(1)
     return window
 
