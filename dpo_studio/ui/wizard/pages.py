@@ -67,7 +67,7 @@ from dpo_studio.ui.wizard.common import (
     overlap_findings,
     wrapped_label,
 )
-from dpo_studio.ui.wizard.state import LoadedData
+from dpo_studio.ui.wizard.state import LoadedData, WizardState
 
 if TYPE_CHECKING:
     from dpo_studio.ui.wizard.wizard import JobWizard
@@ -108,7 +108,7 @@ class WizardPage(QWizardPage):
         self._tasks: list[TaskHandle] = []
 
     @property
-    def state(self) -> Any:
+    def state(self) -> WizardState:
         """The shared :class:`WizardState`."""
         return self.job_wizard.state
 
@@ -158,7 +158,9 @@ class ConnectionPage(WizardPage):
         self.model.setObjectName("modelCombo")
         self.model.setEditable(True)
         self.model.setMinimumContentsLength(40)
-        self.model.lineEdit().setPlaceholderText("Choose a model (or type its id)")
+        line = self.model.lineEdit()
+        assert line is not None
+        line.setPlaceholderText("Choose a model (or type its id)")
         self.reload = QPushButton("Reload models")
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.reload)

@@ -321,9 +321,9 @@ class SubmitPage(WizardPage):
         self.hint = wrapped_label()
         self.hint.setObjectName("submitHint")
         layout.addWidget(self.hint)
-        self.result = wrapped_label(rich=True)
-        self.result.setObjectName("submitResult")
-        layout.addWidget(self.result)
+        self.result_label = wrapped_label(rich=True)
+        self.result_label.setObjectName("submitResult")
+        layout.addWidget(self.result_label)
         buttons = QHBoxLayout()
         self.cancel_button = QPushButton("Cancel upload")
         self.retry_button = QPushButton("Retry")
@@ -338,6 +338,7 @@ class SubmitPage(WizardPage):
         self._fingerprint: tuple[object, ...] | None = None
         self.task: TaskHandle | None = None
         self.outcome: SubmissionResult | None = None
+        self._pending: Submission | None = None  # set by the worker once the plan is built
         self.cancel_button.clicked.connect(self.cancel)
         self.retry_button.clicked.connect(self.start)
         self.delete_button.clicked.connect(self.delete_uploads)
@@ -401,18 +402,16 @@ class SubmitPage(WizardPage):
         reuse = self.submission is not None and fingerprint == self._fingerprint
         self.problem.show_problems([])
         self.hint.setText("")
-        self.result.setText("")
+        self.result_label.setText("")
         self.progress.setRange(0, 0)
         self.progress_text.setText("Preparing the files…")
         cache = self.job_wizard.providers
         profile = state.profile
         existing = self.submission if reuse else None
-        request = state.request()
-        if existing is None:
-            plan_builder = state.build_plan
-        else:
-            existing.plan.request = request
-        wizard_state = state
+        assert profile is not None, "the connection page requires a connection"
+        if existing is not None:
+            existing.plan.request = state.request()  # settings may have changed; the files have not
+        plan_builder = state.build_plan
 
         def work(ctx: TaskContext) -> SubmissionResult:
             submission = existing
@@ -455,7 +454,9 @@ class SubmitPage(WizardPage):
                 )
             else:
                 text = f"<b>DPO job {html.escape(job.id)} created</b> ({html.escape(job.status.label)})."
-            self.result.setText(text + " Its provenance (data hash, uploaded files, request) is recorded.")
+            self.result_label.setText(
+                text + " Its provenance (data hash, uploaded files, request) is recorded."
+            )
             self._set_buttons(running=False)
             self.job_wizard.submitted(result)
 
@@ -495,7 +496,6 @@ class SubmitPage(WizardPage):
             description="Submitting the job",
         )
         self._tasks.append(self.task)
-        del wizard_state
         self._set_buttons(running=True)
 
     def _report_cancel(self) -> None:

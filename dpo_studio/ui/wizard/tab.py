@@ -151,7 +151,7 @@ class FineTuneTab(QWidget):
         attempts = [SELECT_ATTEMPTS]
 
         def try_select() -> None:
-            if runs.select_run(key) or attempts[0] <= 0:  # type: ignore[attr-defined]
+            if runs.select_run(key) or attempts[0] <= 0:
                 return
             attempts[0] -= 1
             QTimer.singleShot(250, try_select)

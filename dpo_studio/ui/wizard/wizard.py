@@ -89,7 +89,7 @@ class JobWizard(QWizard):
         self.session = session
         self.state = state_from_defaults(load_defaults())
         self.providers = ProviderCache(provider_factory, provider_options)
-        self.result: SubmissionResult | None = None
+        self.submission_result: SubmissionResult | None = None
         self.connection_page = ConnectionPage(self)
         self.method_page = MethodPage(self)
         self.tier_page = TierPage(self)
@@ -126,15 +126,16 @@ class JobWizard(QWizard):
 
     def submitted(self, result: SubmissionResult) -> None:
         """A job was created: remember the choices as the next defaults and tell the owner."""
-        self.result = result
+        self.submission_result = result
         with contextlib.suppress(UserError):
             settings().save(SECTION, self.state.to_defaults())
         self.jobSubmitted.emit(result)
 
     def show_run(self) -> None:
         """Ask the owner to show the created job in the Runs tab."""
-        if self.result is not None and self.state.profile is not None:
-            self.runRequested.emit(self.state.profile.id, self.result.job.id)
+        result = self.submission_result
+        if result is not None and self.state.profile is not None:
+            self.runRequested.emit(self.state.profile.id, result.job.id)
 
     def accept(self) -> None:
         """Finish: show the run."""
