@@ -120,6 +120,20 @@ def test_readers_get_only_what_is_newer(store: HistoryStore) -> None:
     assert store.events("c", "ftjob-1", after_seq=newest_event) == []
 
 
+def test_metric_columns_group_series_in_step_order(store: HistoryStore) -> None:
+    store.upsert_jobs("c", [job()])
+    store.add_events("c", "ftjob-1", [metrics_event(3, valid_loss=0.3), metrics_event(1), metrics_event(2)])
+    columns = store.metric_columns("c", "ftjob-1")
+    assert columns.series[(SOURCE_EVENTS, "train_loss")] == ([1, 2, 3], [1.0, 0.5, 1.0 / 3])
+    assert columns.series[(SOURCE_EVENTS, "valid_loss")] == ([3], [0.3])
+    assert columns.count() == 4
+    store.add_events("c", "ftjob-1", [metrics_event(4)])
+    newer = store.metric_columns("c", "ftjob-1", after_seq=columns.last_seq)
+    assert newer.series == {(SOURCE_EVENTS, "train_loss"): ([4], [0.25])} and newer.last_seq > columns.last_seq
+    nothing = store.metric_columns("c", "ftjob-1", after_seq=newer.last_seq)
+    assert nothing.series == {} and nothing.last_seq == newer.last_seq
+
+
 def test_checkpoints_and_result_files(store: HistoryStore) -> None:
     store.upsert_jobs("c", [job(status="succeeded", fine_tuned_model="ft:gpt-4.1-mini:org:x:1")])
     store.record_provenance("ftjob-1", connection_id="c", request_body={"model": "gpt-4.1-mini"})

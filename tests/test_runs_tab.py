@@ -558,3 +558,20 @@ def test_notifications_fall_back_to_the_status_bar(qtbot: QtBot, store: HistoryS
     if notice.via == "status bar":
         assert "succeeded" in window.statusBar().currentMessage()
     assert "ft:x" in notice.text
+
+
+def test_the_qt_binding_keeps_none_alive(qtbot: QtBot) -> None:
+    """PySide6 6.12.0 dropped a reference to None per void call under CPython 3.11; charts hit it fast."""
+    import sys
+
+    from PySide6.QtGui import QPainterPath
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    qtbot.addWidget(label)
+    path = QPainterPath()
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        label.setText("x")
+        path.reserve(10)
+    assert sys.getrefcount(None) - before > -100  # (6.12.0 on 3.11: -4000, then a crash later)

@@ -191,6 +191,18 @@ class MetricPoint:
 
 
 @dataclass(frozen=True)
+class MetricColumns:
+    """Metric points grouped per series, each in step order: ``(source, name) -> (steps, values)``."""
+
+    last_seq: int
+    series: dict[tuple[str, str], tuple[list[int], list[float]]]
+
+    def count(self) -> int:
+        """How many points in all."""
+        return sum(len(steps) for steps, _values in self.series.values())
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     """A stored event with its insertion order."""
 
@@ -612,6 +624,32 @@ class HistoryStore:
             args.append(source)
         query += " ORDER BY seq"
         return [MetricPoint(*row) for row in self._db().execute(query, args)]
+
+    def metric_columns(self, connection_id: str, job_id: str, *, after_seq: int = 0) -> MetricColumns:
+        """Points inserted after ``after_seq``, grouped per (source, name) in step order (for charts)."""
+        db = self._db()
+        last = db.execute(
+            "SELECT MAX(seq) FROM metrics WHERE connection_id = ? AND job_id = ? AND seq > ?",
+            (connection_id, job_id, after_seq),
+        ).fetchone()[0]
+        series: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        if last is None:
+            return MetricColumns(after_seq, series)
+        rows = db.execute(
+            "SELECT source, name, step, value FROM metrics WHERE connection_id = ? AND job_id = ? "
+            "AND seq > ? AND seq <= ? ORDER BY source, name, step",
+            (connection_id, job_id, after_seq, last),
+        )
+        current: tuple[str, str] | None = None
+        steps: list[int] = []
+        values: list[float] = []
+        for source, name, step, value in rows:
+            if (source, name) != current:
+                current = (source, name)
+                steps, values = series.setdefault(current, ([], []))
+            steps.append(step)
+            values.append(value)
+        return MetricColumns(int(last), series)
 
     def metric_set(self, connection_id: str, job_id: str, source: str = SOURCE_EVENTS) -> MetricSet:
         """A job's stored series from one source (events or results.csv)."""

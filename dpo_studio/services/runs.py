@@ -22,7 +22,7 @@ from dpo_studio.services.connections import ConnectionProfile, ConnectionStore, 
 from dpo_studio.services.errors import ServiceError
 from dpo_studio.services.history import (
     HistoryStore,
-    MetricPoint,
+    MetricColumns,
     Provenance,
     StatusChange,
     StoredEvent,
@@ -397,21 +397,22 @@ def list_runs(store: HistoryStore, table: PriceTable | None = None) -> list[RunL
 
 @dataclass(frozen=True)
 class RunDelta:
-    """What a run view needs that it does not have yet (everything, the first time)."""
+    """What a run view needs that it does not have yet (everything, the first time).
+
+    ``after_point``/``after_event`` are the cursors it was read from; ``metrics.last_seq`` and
+    :attr:`last_event_seq` are the next ones.
+    """
 
     connection_id: str
     job_id: str
+    after_point: int
+    after_event: int
     stored: StoredJob | None
-    points: list[MetricPoint]
+    metrics: MetricColumns
     events: list[StoredEvent]
     checkpoints: list[Checkpoint]
     provenance: Provenance | None
     result_files: list[str]
-
-    @property
-    def last_point_seq(self) -> int:
-        """The cursor for the next delta's points."""
-        return max((p.seq for p in self.points), default=0)
 
     @property
     def last_event_seq(self) -> int:
@@ -426,8 +427,10 @@ def load_run_delta(
     return RunDelta(
         connection_id=connection_id,
         job_id=job_id,
+        after_point=after_point,
+        after_event=after_event,
         stored=store.job(connection_id, job_id),
-        points=store.metric_points(connection_id, job_id, after_seq=after_point),
+        metrics=store.metric_columns(connection_id, job_id, after_seq=after_point),
         events=store.events(connection_id, job_id, after_seq=after_event),
         checkpoints=store.checkpoints(connection_id, job_id),
         provenance=store.provenance(job_id),

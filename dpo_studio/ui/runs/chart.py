@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from dpo_studio.core.atomicfile import atomic_write_bytes
 from dpo_studio.ui import theme
+from dpo_studio.ui.runs.reading import ema_extend
 
 LIGHT_COLORS = ("#1f6fc5", "#d9730d", "#2a8f3a", "#c7392f", "#7b4bc4", "#8c564b", "#c2307d", "#56636b")
 DARK_COLORS = ("#5aa9ff", "#ffa646", "#62d462", "#ff6b61", "#b48cff", "#d9a47a", "#ff7fc0", "#b8c4cc")
@@ -131,6 +132,7 @@ class _Series:
     smoothed: np.ndarray = field(default_factory=lambda: np.empty(0))
     state: float = 0.0
     correction: float = 1.0
+    sparse: bool = False
 
 
 class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type hints
@@ -150,6 +152,9 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
         item = self.getPlotItem()
         item.setClipToView(True)
         item.showGrid(x=True, y=True, alpha=0.15)
+        for axis in ("left", "bottom"):
+            # Grid lines at major ticks only: the minor ones cost ~4x the paint time of the curves.
+            item.getAxis(axis).setStyle(maxTickLevel=0)
         item.setLabel("bottom", "step")
         # Losses fall (the top right stays free), accuracies rise (the bottom right does).
         self.legend = item.addLegend(offset=(-10, -30) if "accuracy" in title.lower() else (-10, 30))
@@ -190,13 +195,23 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
         series.raw.setPen(pg.mkPen(faint, width=1))
         series.smooth.setPen(pg.mkPen(color, width=2))
         series.smooth.setVisible(self.smoothing > 0)
-        # Sparse series (full validation loss: once per epoch) would be invisible as lines alone.
-        sparse = series.buffer.size <= SPARSE_POINTS
+        self._mark(series, series.buffer.size <= SPARSE_POINTS)
+
+    def _mark(self, series: _Series, sparse: bool) -> None:
+        """Markers on sparse series (full validation loss: once per epoch) — invisible as lines alone.
+
+        Set before the data: markers on thousands of points would cost seconds.
+        """
+        series.sparse = sparse
+        color = QColor(series.color)
         for curve in (series.raw, series.smooth):
-            curve.setSymbol("o" if sparse else None)
-            curve.setSymbolSize(7)
-            curve.setSymbolPen(pg.mkPen(color))
-            curve.setSymbolBrush(pg.mkBrush(color))
+            if sparse:
+                curve.setSymbol("o")
+                curve.setSymbolSize(7)
+                curve.setSymbolPen(pg.mkPen(color))
+                curve.setSymbolBrush(pg.mkBrush(color))
+            else:
+                curve.setSymbol(None)
 
     def _series(self, name: str) -> _Series:
         found = self.series.get(name)
@@ -204,8 +219,9 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
             palette = colors()
             taken = sum(1 for n in self.series if _color_index(n, 0) >= len(KNOWN_ORDER))
             color = palette[_color_index(name, taken) % len(palette)]
-            raw = self.plot([], [], name=None)
-            smooth = self.plot([], [], name=label_for(name))
+            # About two samples per pixel (peak keeps the spikes): tens of thousands of points stay cheap.
+            raw = self.plot([], [], name=None, autoDownsampleFactor=1.0)
+            smooth = self.plot([], [], name=label_for(name), autoDownsampleFactor=1.0)
             for curve in (raw, smooth):
                 curve.setDownsampling(auto=True, method="peak")
                 curve.setClipToView(True)
@@ -223,11 +239,11 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
             self._extend_smoothing(series, start)
         else:
             self._recompute(series)
-        was_sparse = start <= SPARSE_POINTS
+        sparse = series.buffer.size <= SPARSE_POINTS
+        if sparse != series.sparse:
+            self._mark(series, sparse)
         series.raw.setData(series.buffer.x, series.buffer.y)
         series.smooth.setData(series.buffer.x, series.smoothed[: series.buffer.size])
-        if was_sparse != (series.buffer.size <= SPARSE_POINTS) or start == 0:
-            self._style(series)
 
     def _extend_smoothing(self, series: _Series, start: int) -> None:
         buffer = series.buffer
@@ -235,14 +251,10 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
             grown = np.empty(len(buffer._y), dtype=float)
             grown[:start] = series.smoothed[:start]
             series.smoothed = grown
-        weight = self.smoothing
-        state, correction = series.state, series.correction
-        out = series.smoothed
-        for index, value in enumerate(buffer.y[start:].tolist(), start):
-            state = weight * state + (1.0 - weight) * value
-            correction *= weight
-            out[index] = state / (1.0 - correction) if correction < 1.0 else value
-        series.state, series.correction = state, correction
+        fresh, series.state, series.correction = ema_extend(
+            buffer.y[start:], self.smoothing, series.state, series.correction
+        )
+        series.smoothed[start : buffer.size] = fresh
 
     def _recompute(self, series: _Series) -> None:
         series.state, series.correction = 0.0, 1.0
@@ -259,6 +271,9 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
 
     def set_epoch_boundaries(self, steps: Iterable[float]) -> None:
         """Vertical dashed lines where epochs end."""
+        steps = list(steps)
+        if steps == self.epoch_steps:
+            return
         item = self.getPlotItem()
         for line in self._epoch_lines:
             item.removeItem(line)
@@ -385,6 +400,19 @@ class ChartPanel(QWidget):
                 values = [values[i] for i in order]
             self.plot_for(group_for(name)).add_points(prefix + name, steps, values)
         return count
+
+    def add_series(self, name: str, steps: Sequence[float], values: Sequence[float]) -> None:
+        """Append points of one series given as columns (in step order is fastest)."""
+        if len(steps):
+            self.plot_for(group_for(name)).add_points(name, steps, values)
+
+    def series_view(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """A series' raw (steps, values) without copying (do not keep across updates), or None."""
+        for plot in self.plots.values():
+            series = plot.series.get(name)
+            if series is not None:
+                return series.buffer.x, series.buffer.y
+        return None
 
     def set_smoothing(self, weight: float) -> None:
         """The EMA weight for every chart."""

@@ -30,14 +30,39 @@ class ReadingAid:
 
 def ema(values: np.ndarray, weight: float) -> np.ndarray:
     """Debiased exponential moving average (as TensorBoard smooths): ``weight`` 0 = raw, near 1 = smooth."""
+    return ema_extend(np.asarray(values, dtype=float), weight)[0]
+
+
+def ema_extend(
+    values: np.ndarray, weight: float, state: float = 0.0, correction: float = 1.0
+) -> tuple[np.ndarray, float, float]:
+    """Continue a debiased EMA over ``values``: ``(smoothed, state, correction)`` to continue from.
+
+    ``state`` is the biased average so far and ``correction`` is ``weight ** count``. Vectorised in blocks
+    short enough that ``weight ** -k`` stays finite, so 20,000 points take well under a millisecond.
+    """
+    values = np.asarray(values, dtype=float)
     out = np.empty(len(values), dtype=float)
-    state = 0.0
-    correction = 1.0
-    for index, value in enumerate(values.tolist()):
-        state = weight * state + (1.0 - weight) * value
-        correction *= weight
-        out[index] = state / (1.0 - correction) if correction < 1.0 else value
-    return out
+    if not len(values):
+        return out, state, correction
+    if weight <= 0.0:
+        out[:] = values
+        return out, float(values[-1]), 0.0
+    block = int(max(1, min(4096, 250 / max(1e-12, -math.log10(weight)))))
+    powers_all = weight ** np.arange(1, block + 1, dtype=float)  # w^1 .. w^block
+    for start in range(0, len(values), block):
+        chunk = values[start : start + block]
+        powers = powers_all[: len(chunk)]  # w^(j+1)
+        # s_j = w^(j+1) S + (1-w) sum_k w^(j-k) x_k, where sum_k w^(j-k) x_k = w^(j+1) cumsum(x_k / w^(k+1))
+        sums = powers * np.cumsum(chunk / powers)
+        smoothed = powers * state + (1.0 - weight) * sums
+        corrections = correction * powers
+        with np.errstate(divide="ignore", invalid="ignore"):
+            debiased = np.where(corrections < 1.0, smoothed / (1.0 - corrections), chunk)
+        out[start : start + len(chunk)] = debiased
+        state = float(smoothed[-1])
+        correction = float(corrections[-1])
+    return out, state, correction
 
 
 def reading_aid(

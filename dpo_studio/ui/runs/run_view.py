@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from dpo_studio.core.atomicfile import atomic_write_bytes
-from dpo_studio.services.history import SOURCE_EVENTS, SOURCE_RESULTS, HistoryStore, MetricPoint, Provenance
+from dpo_studio.services.history import SOURCE_EVENTS, SOURCE_RESULTS, HistoryStore, Provenance
 from dpo_studio.services.runs import RunDelta, RunSync, duration_seconds, load_run_delta
 from dpo_studio.services.status import JobStatus
 from dpo_studio.ui.errors import present_error
@@ -82,7 +81,8 @@ class RunView(QWidget):
         self.sync = sync
         self.key: tuple[str, str] | None = None
         self.delta: RunDelta | None = None
-        self.points: dict[str, list[MetricPoint]] = {SOURCE_EVENTS: [], SOURCE_RESULTS: []}
+        #: Every point received, per source and series (to redraw when the source changes).
+        self.series_data: dict[str, dict[str, tuple[list[int], list[float]]]] = {}
         self.source = SOURCE_EVENTS
         self._point_seq = 0
         self._event_seq = 0
@@ -271,7 +271,7 @@ class RunView(QWidget):
             self._loading = None
         self.key = key
         self.delta = None
-        self.points = {SOURCE_EVENTS: [], SOURCE_RESULTS: []}
+        self.series_data = {}
         self._point_seq = self._event_seq = 0
         self.chart.clear()
         self.events_model.clear()
@@ -330,23 +330,23 @@ class RunView(QWidget):
         """Add a delta's new points and events and refresh everything else (stale ones are ignored)."""
         if self.key != (delta.connection_id, delta.job_id):
             return
+        if (delta.after_point, delta.after_event) != (self._point_seq, self._event_seq):
+            self.refresh()  # read from other cursors (a load raced with a pass): read what is missing
+            return
         self.delta = delta
-        points = [p for p in delta.points if p.seq > self._point_seq]
-        events = [e for e in delta.events if e.seq > self._event_seq]
-        if points:
-            self._point_seq = max(p.seq for p in points)
-            by_source: dict[str, list[MetricPoint]] = {}
-            for point in points:
-                by_source.setdefault(point.source, []).append(point)
-            for source, found in by_source.items():
-                self.points.setdefault(source, []).extend(found)
-                if source == SOURCE_RESULTS and self.source_combo.findData(SOURCE_RESULTS) < 0:
-                    self.source_combo.addItem(SOURCE_LABELS[SOURCE_RESULTS], SOURCE_RESULTS)
-            if not self.points[SOURCE_EVENTS] and self.points.get(SOURCE_RESULTS):
+        events = delta.events
+        if delta.metrics.series:
+            self._point_seq = delta.metrics.last_seq
+            for (source, name), (steps, values) in delta.metrics.series.items():
+                known = self.series_data.setdefault(source, {}).setdefault(name, ([], []))
+                known[0].extend(steps)
+                known[1].extend(values)
+                if source == self.source:
+                    self.chart.add_series(name, steps, values)
+            if SOURCE_RESULTS in self.series_data and self.source_combo.findData(SOURCE_RESULTS) < 0:
+                self.source_combo.addItem(SOURCE_LABELS[SOURCE_RESULTS], SOURCE_RESULTS)
+            if not self.series_data.get(SOURCE_EVENTS) and self.series_data.get(SOURCE_RESULTS):
                 self.source_combo.setCurrentIndex(self.source_combo.findData(SOURCE_RESULTS))
-            fresh = by_source.get(self.source, [])
-            if fresh:
-                self.chart.add_points((p.name, p.step, p.value) for p in fresh)
         if events:
             self._event_seq = max(e.seq for e in events)
             self.events_model.add_events(events)
@@ -426,9 +426,8 @@ class RunView(QWidget):
         )
 
     def _update_reading(self) -> None:
-        series = self.chart.series()
-        train = series.get("train_loss")
-        valid = series.get("valid_loss") or series.get("full_valid_loss")
+        train = self.chart.series_view("train_loss")
+        valid = self.chart.series_view("valid_loss") or self.chart.series_view("full_valid_loss")
         if train is None or valid is None:
             self.reading.setText(
                 "The ratio of validation to training loss appears once both are reported "
@@ -438,10 +437,10 @@ class RunView(QWidget):
             )
             return
         aid = reading_aid(
-            train[0].astype(int).tolist(),
-            train[1].tolist(),
-            valid[0].astype(int).tolist(),
-            valid[1].tolist(),
+            train[0],
+            train[1],
+            valid[0],
+            valid[1],
             smoothing=min(0.9, max(0.3, self.chart.smoothing)),
         )
         self.reading.setText(("⚠ " if aid.overfitting else "") + aid.note)
@@ -459,7 +458,8 @@ class RunView(QWidget):
             return
         self.source = str(source)
         self.chart.clear()
-        self.chart.add_points((p.name, p.step, p.value) for p in self.points.get(self.source, []))
+        for name, (steps, values) in self.series_data.get(self.source, {}).items():
+            self.chart.add_series(name, steps, values)
         if self.delta and self.delta.stored:
             stored = self.delta.stored
             self.chart.set_epoch_boundaries(
@@ -642,5 +642,5 @@ class RunView(QWidget):
 
     def series_length(self, name: str) -> int:
         """How many points a series has on the charts (0 when absent)."""
-        found = self.chart.series().get(name)
-        return 0 if found is None else int(np.asarray(found[0]).size)
+        found = self.chart.series_view(name)
+        return 0 if found is None else int(found[0].size)
