@@ -129,7 +129,8 @@ def test_metric_columns_group_series_in_step_order(store: HistoryStore) -> None:
     assert columns.count() == 4
     store.add_events("c", "ftjob-1", [metrics_event(4)])
     newer = store.metric_columns("c", "ftjob-1", after_seq=columns.last_seq)
-    assert newer.series == {(SOURCE_EVENTS, "train_loss"): ([4], [0.25])} and newer.last_seq > columns.last_seq
+    assert newer.series == {(SOURCE_EVENTS, "train_loss"): ([4], [0.25])}
+    assert newer.last_seq > columns.last_seq
     nothing = store.metric_columns("c", "ftjob-1", after_seq=newer.last_seq)
     assert nothing.series == {} and nothing.last_seq == newer.last_seq
 
