@@ -227,3 +227,21 @@ def test_closing_without_saving_deletes_the_journal(copy: Path) -> None:
     journal.discard()
     document.insert(0, [pair("not journaled any more")])
     assert list(journal_dir().iterdir()) == []
+
+
+def test_lock_files_of_apps_that_died_with_nothing_to_recover_are_cleaned_up(copy: Path) -> None:
+    # Edited and saved, then killed: the journal is gone, only its lock file is left behind.
+    script = EDITS.format(path=str(copy)) + "\ndocument.save()\n"
+    run_and_kill(script)
+    assert [p.suffix for p in journal_dir().iterdir()] == [".lock"]
+    live_document = Document.open(copy)
+    live = Journal(live_document)
+    live_document.insert(0, [pair("x")])
+    live_document.save()
+    assert not live.path.exists() and live.lock_path.exists()
+    assert pending_journals() == []
+    assert [p.name for p in journal_dir().iterdir()] == [live.lock_path.name], (
+        "only the live app's lock stays"
+    )
+    live.discard()
+    assert list(journal_dir().iterdir()) == []

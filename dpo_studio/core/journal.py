@@ -342,6 +342,11 @@ def _read_lines(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]
 def pending_journals(folder: Path | None = None) -> list[JournalInfo]:
     """Journals with edits whose app is no longer running, newest first."""
     folder = folder or journal_dir()
+    for lock in folder.glob("*.lock"):
+        # Left by an app that died before its first edit: nothing to recover, nobody holds it.
+        if not lock.with_suffix(SUFFIX).exists() and not _is_locked(lock):
+            with contextlib.suppress(OSError):
+                lock.unlink()
     found: list[JournalInfo] = []
     for path in folder.glob(f"*{SUFFIX}"):
         if _is_locked(path.with_suffix(".lock")):
