@@ -335,3 +335,24 @@ def test_sft_example_keeps_tools() -> None:
     example = sft_example(record)
     assert [m["content"] for m in example["messages"]] == ["Be brief.", "Hi", "Hello."]
     assert example["tools"] == record.tools and example["parallel_tool_calls"] is False
+
+
+def test_foundry_project_submission_sends_the_tier(azure_api_server: ApiServer, tmp_path: Path) -> None:
+    """A Foundry project (Entra token for ai.azure.com, OpenAI v1 route) gets the same DPO body and tier."""
+    server = azure_api_server
+    profile = new_profile(
+        "Foundry", ProviderKind.FOUNDRY_PROJECT, server.project_endpoint(), AuthMethod.ENTRA_BROWSER
+    )
+    provider = open_provider(
+        profile,
+        token_provider=lambda: server.entra_token("https://ai.azure.com/.default"),
+        options=FAST,
+        sleep=lambda s: None,
+    )
+    plan = plan_for(provider, write_dataset(tmp_path), split=False)
+    result = Submission(provider, plan).run()
+    (sent,) = server.requests_to("POST", r"^/fine_tuning/jobs$")
+    assert sent.route != "azure-classic"
+    assert sent.json["trainingType"] == "Standard"
+    assert sent.json["method"]["dpo"]["hyperparameters"]["l2_multiplier"] == 0.05
+    assert history().provenance(result.job.id) is not None

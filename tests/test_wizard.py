@@ -472,6 +472,13 @@ def test_sft_then_dpo_pipeline_from_the_wizard(
     assert record is not None and record.extra["sft_job_id"] == sft_job
     assert record.dataset_sha256 == sha256_of_bytes(path.read_bytes())
 
+    # The supervised model is now one of the user's fine-tuned models a next job can start from.
+    again = make_wizard(qtbot, session)
+    qtbot.waitUntil(lambda: again.connection_page.model.count() > 0, timeout=20_000)
+    combo = again.connection_page.model
+    tuned = server.job(sft_job)["fine_tuned_model"]
+    assert "your fine-tuned model" in combo.itemText(combo.findData(tuned))
+
 
 def test_review_body_matches_the_provider_layer(
     qtbot: QtBot, azure_api_server: ApiServer, memory_keyring: MemoryKeyring, tmp_path: Path

@@ -23,7 +23,8 @@ from dpo_studio.core.validation import Profile, profile_for
 from dpo_studio.services.connections import AuthMethod, ConnectionProfile, ProviderKind
 from dpo_studio.services.entra import SCOPE_FOUNDRY, SCOPE_RESOURCE
 from dpo_studio.services.providers.requests import AUTO, SEED_MAX, DpoHyperparameters
-from dpo_studio.services.providers.traits import ProviderTraits, TrainingType, foundry_base_url
+from dpo_studio.services.providers.traits import ProviderTraits, TrainingType, foundry_base_url, supports_dpo
+from dpo_studio.services.providers.types import ModelInfo
 
 #: The settings section that remembers the wizard's last choices.
 SECTION = "job_wizard"
@@ -149,6 +150,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Scales the base learning rate. Smaller values train more gently.",
     ),
 )
+
+
+def dpo_start_models(models: Iterable[ModelInfo]) -> list[ModelInfo]:
+    """Models a DPO job can start from: DPO base snapshots, then the user's fine-tuned models of them.
+
+    A fine-tuned model is offered whenever its base takes DPO (continuing from an SFT model), even where
+    the service's model list does not mark the tuned model itself as fine-tunable.
+    """
+    chosen = [m for m in models if m.supports_dpo or (m.fine_tuned and supports_dpo(m.id))]
+    return sorted(chosen, key=lambda m: (m.fine_tuned, m.id))
 
 
 def validation_provider(kind: ProviderKind) -> str:

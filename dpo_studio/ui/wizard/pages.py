@@ -52,6 +52,7 @@ from dpo_studio.services.jobplan import (
     VALIDATION_NONE,
     VALIDATION_REMOTE,
     VALIDATION_SPLIT,
+    dpo_start_models,
     parse_seed,
     parse_value,
     suffix_rule_text,
@@ -265,7 +266,7 @@ class ConnectionPage(WizardPage):
         cache = self.job_wizard.providers
 
         def work(_ctx: TaskContext) -> list[ModelInfo]:
-            return cache.get(profile).list_dpo_models()
+            return dpo_start_models(cache.get(profile).list_models())
 
         def done(models: list[ModelInfo]) -> None:
             if self.state.profile is None or self.state.profile.id != profile.id:
