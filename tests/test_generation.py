@@ -90,3 +90,22 @@ def test_chat_model_name_uses_deployments_on_azure_and_ids_on_openai() -> None:
     assert chat_model_name(ProviderKind.FOUNDRY_PROJECT, model_id="x", deployment="d") == "d"
     with pytest.raises(UserError, match="only through a deployment"):
         chat_model_name(ProviderKind.AZURE_OPENAI, model_id="gpt-4o.ft-1")
+
+
+def test_foundry_project_chats_through_a_deployment_with_an_entra_token(azure_api_server: ApiServer) -> None:
+    from dpo_studio.services.connections import AuthMethod, new_profile
+    from dpo_studio.services.generation import open_generator
+    from tests.apiserver.server import PROJECT_AUDIENCE
+
+    server = azure_api_server
+    server.deploy("base-chat", BASE_MODEL)
+    profile = new_profile(
+        "Foundry", ProviderKind.FOUNDRY_PROJECT, server.project_endpoint(), auth=AuthMethod.ENTRA_BROWSER
+    )
+    chat = open_generator(profile, token_provider=lambda: server.entra_token(PROJECT_AUDIENCE))
+    name = chat_model_name(ProviderKind.FOUNDRY_PROJECT, model_id=BASE_MODEL, deployment="base-chat")
+    seen: list[str] = []
+    answer = chat.stream(name, MESSAGES, on_text=seen.append)
+    assert answer.text == default_answer(BASE_MODEL, MESSAGES, 0) and len(seen) > 3
+    request = server.requests_to("POST", r"/chat/completions$")[-1]
+    assert request.path.startswith("/api/projects/") and request.headers["authorization"] == "<redacted>"
