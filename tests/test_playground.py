@@ -215,6 +215,11 @@ def test_pairs_from_generations_all_four_sources(
         session.undo_stack.undo()
     assert len(session.document) == start
 
+    # On to the next example's prompt.
+    page.next_button.click()
+    assert session.current == 3 and page.source_entry == 3 and page.candidates == []
+    assert page.context == session.document.record(3).context  # type: ignore[union-attr]
+
 
 def test_loop_tab_has_the_three_pages(qtbot: QtBot, session: DocumentSession) -> None:
     tab = LoopTab(session)

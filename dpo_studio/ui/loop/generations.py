@@ -100,7 +100,13 @@ class GenerationsPage(QWidget):
         prompt_layout.addWidget(self.prompt_view)
         self.use_current_button = QPushButton("Use the example in the editor")
         self.use_current_button.clicked.connect(self.use_current_example)
-        prompt_layout.addWidget(self.use_current_button)
+        self.next_button = QPushButton("Next example ▸")
+        self.next_button.setToolTip("Move to the next example and generate for its prompt")
+        self.next_button.clicked.connect(self.next_example)
+        prompt_buttons = QHBoxLayout()
+        prompt_buttons.addWidget(self.use_current_button, 1)
+        prompt_buttons.addWidget(self.next_button)
+        prompt_layout.addLayout(prompt_buttons)
         top.addWidget(prompt_box, 3)
         settings_box = QGroupBox("Generate")
         form = QFormLayout(settings_box)
@@ -240,6 +246,19 @@ class GenerationsPage(QWidget):
                 self.set_prompt(record.context, record, index)
                 return
         self.prompt_view.setPlainText("Open a dataset and choose an example: its prompt is used here.")
+
+    def next_example(self) -> None:
+        """Show the next example (after the one whose prompt is used) in the editor and take its prompt."""
+        document = self.session.document
+        following = [i for i in document.record_indices() if i > self.source_entry]
+        for index in following:
+            record = document.record(index)
+            if record is not None and record.context and record.context[-1].get("role") != "assistant":
+                self.session.set_current(index)
+                self.set_prompt(record.context, record, index)
+                self.status.setText(f"Example {index + 1}: generate answers for its prompt.")
+                return
+        self.status.setText("That was the last example.")
 
     def set_prompt(
         self, context: list[Message], template: PreferenceRecord | None = None, entry: int = -1
