@@ -276,3 +276,24 @@ def test_generation_failure_and_cancel_are_reported(api_server: ApiServer, tmp_p
     one_at_a_time = generate_comparisons(prompts, *sides, chat, seed=1, workers=1)
     four = generate_comparisons(prompts, *sides, chat, seed=1, workers=4)
     assert one_at_a_time.to_dict()["comparisons"] == four.to_dict()["comparisons"]
+
+
+def test_a_version_2_history_gains_the_evaluations_table_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    from dpo_studio.services.history import SCHEMA_VERSION
+
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE evaluations")  # what a file written before issue 8 looks like
+    db.execute("PRAGMA user_version = 2")
+    db.execute("INSERT INTO connections (connection_id, name, kind) VALUES ('c1', 'Kept', 'openai')")
+    db.commit()
+    db.close()
+    store = HistoryStore(path)
+    assert store.schema_version() == SCHEMA_VERSION >= 3
+    assert [c.name for c in store.connections()] == ["Kept"]
+    evaluation = Evaluation(ModelSide("a"), ModelSide("b"), [], job_id="job-1")
+    save_evaluation(store, evaluation)
+    assert [e.id for e in load_evaluations(store, job_id="job-1")] == [evaluation.id]
