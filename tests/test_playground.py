@@ -229,3 +229,26 @@ def test_loop_tab_has_the_three_pages(qtbot: QtBot, session: DocumentSession) ->
         "Blind evaluation",
         "Pairs from generations",
     ]
+
+
+def test_model_picker_follows_new_connections_and_lists_models_once(
+    api_server: ApiServer, tmp_path: Path, qtbot: QtBot
+) -> None:
+    from dpo_studio.ui.loop.common import ModelPicker
+
+    picker = ModelPicker()
+    qtbot.addWidget(picker)
+    picker.show()
+    assert picker.profile is None and picker.target() is None
+    setup = tuned_setup(api_server, tmp_path)  # a connection saved meanwhile (as the Connections dialog does)
+    picker.hide()
+    picker.show()
+    assert picker.profile is not None and picker.profile.id == setup.profile.id
+    picker.load_suggestions()
+    items = lambda: [picker.model_combo.itemText(i) for i in range(picker.model_combo.count())]  # noqa: E731
+    qtbot.waitUntil(lambda: setup.tuned_model in items(), timeout=10000)
+    assert items()[0] == setup.tuned_model and BASE_MODEL in items()  # tuned models first
+    listed = len(api_server.requests_to("GET", r"^/models$"))
+    picker.load_suggestions()
+    task_runner().wait_all(10)
+    assert len(api_server.requests_to("GET", r"^/models$")) == listed

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from dpo_studio.core.records import PreferenceRecord
@@ -111,11 +112,18 @@ class ModelPicker(QWidget):
         layout.addWidget(self.model_combo, 1)
         self._profiles: list[ConnectionProfile] = []
         self._loading: Any = None
+        self._suggested: set[str] = set()  # connections whose models were listed already
         self.connection_combo.currentIndexChanged.connect(self._connection_changed)
         self.model_combo.currentTextChanged.connect(lambda _t: self.changed.emit())
         self.reload_connections()
 
     # ---- connections --------------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Pick up connections added or removed since (under Connections) when shown again."""
+        super().showEvent(event)
+        if [p.id for p in ConnectionStore().list()] != [p.id for p in self._profiles]:
+            self.reload_connections()
 
     def reload_connections(self) -> None:
         """Read the saved connections again (keeps the current choice when it still exists)."""
@@ -202,6 +210,9 @@ class ModelPicker(QWidget):
             ProviderKind.FOUNDRY_PROJECT,
         ):
             return
+        if profile.id in self._suggested:
+            return
+        self._suggested.add(profile.id)
 
         def work(_ctx: TaskContext) -> list[str]:
             from dpo_studio.services.providers import open_provider
