@@ -189,13 +189,30 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
             self._style(series)
 
     def _style(self, series: _Series) -> None:
+        self._mark(series, series.buffer.size <= SPARSE_POINTS)
+
+    @staticmethod
+    def _smoothed(series: _Series, weight: float) -> bool:
+        # Sparse series (full validation: once per epoch) are shown raw: smoothing three points misleads.
+        return weight > 0 and not series.sparse
+
+    def _pens(self, series: _Series) -> None:
+        # The main curve (in the legend) is always visible: smoothed values, or the raw ones when not
+        # smoothing; the faint raw curve behind it shows only while smoothing.
         color = QColor(series.color)
         faint = QColor(color)
-        faint.setAlpha(70 if self.smoothing > 0 else 255)
+        faint.setAlpha(70)
         series.raw.setPen(pg.mkPen(faint, width=1))
+        series.raw.setVisible(self._smoothed(series, self.smoothing))
         series.smooth.setPen(pg.mkPen(color, width=2))
-        series.smooth.setVisible(self.smoothing > 0)
-        self._mark(series, series.buffer.size <= SPARSE_POINTS)
+
+    def _draw(self, series: _Series) -> None:
+        xs, ys = series.buffer.x, series.buffer.y
+        if self._smoothed(series, self.smoothing):
+            series.raw.setData(xs, ys)
+            series.smooth.setData(xs, series.smoothed[: series.buffer.size])
+        else:
+            series.smooth.setData(xs, ys)
 
     def _mark(self, series: _Series, sparse: bool) -> None:
         """Markers on sparse series (full validation loss: once per epoch) — invisible as lines alone.
@@ -203,15 +220,16 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
         Set before the data: markers on thousands of points would cost seconds.
         """
         series.sparse = sparse
+        self._pens(series)
         color = QColor(series.color)
-        for curve in (series.raw, series.smooth):
-            if sparse:
-                curve.setSymbol("o")
-                curve.setSymbolSize(7)
-                curve.setSymbolPen(pg.mkPen(color))
-                curve.setSymbolBrush(pg.mkBrush(color))
-            else:
-                curve.setSymbol(None)
+        curve = series.smooth
+        if sparse:
+            curve.setSymbol("o")
+            curve.setSymbolSize(7)
+            curve.setSymbolPen(pg.mkPen(color))
+            curve.setSymbolBrush(pg.mkBrush(color))
+        else:
+            curve.setSymbol(None)
 
     def _series(self, name: str) -> _Series:
         found = self.series.get(name)
@@ -226,7 +244,7 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
                 curve.setDownsampling(auto=True, method="peak")
                 curve.setClipToView(True)
                 curve.setSkipFiniteCheck(True)
-            found = _Series(name, color, SeriesBuffer(), raw, smooth)
+            found = _Series(name, color, SeriesBuffer(), raw, smooth, sparse=True)
             self.series[name] = found
             self._style(found)
         return found
@@ -242,8 +260,7 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
         sparse = series.buffer.size <= SPARSE_POINTS
         if sparse != series.sparse:
             self._mark(series, sparse)
-        series.raw.setData(series.buffer.x, series.buffer.y)
-        series.smooth.setData(series.buffer.x, series.smoothed[: series.buffer.size])
+        self._draw(series)
 
     def _extend_smoothing(self, series: _Series, start: int) -> None:
         buffer = series.buffer
@@ -266,8 +283,8 @@ class MetricPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type 
         self.smoothing = max(0.0, min(0.999, weight))
         for series in self.series.values():
             self._recompute(series)
-            series.smooth.setData(series.buffer.x, series.smoothed[: series.buffer.size])
-            self._style(series)
+            self._pens(series)
+            self._draw(series)
 
     def set_epoch_boundaries(self, steps: Iterable[float]) -> None:
         """Vertical dashed lines where epochs end."""

@@ -55,7 +55,14 @@ class _EmptyState(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
+        # A centred column of readable width: word-wrapped labels get their height from that width.
+        column = QWidget(self)
+        column.setMaximumWidth(self.fontMetrics().averageCharWidth() * 80)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(column, 4)
+        outer.addStretch(1)
+        layout = QVBoxLayout(column)
         layout.addStretch(2)
         self.title = QLabel()
         font = self.title.font()
@@ -66,10 +73,9 @@ class _EmptyState(QWidget):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setMaximumWidth(self.fontMetrics().averageCharWidth() * 90)
         layout.addWidget(self.title)
         layout.addSpacing(self.fontMetrics().height() // 2)
-        layout.addWidget(self.hint, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.hint)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.connections_button = QPushButton("Add a connection…")
@@ -242,7 +248,7 @@ class RunsTab(QWidget):
         self.splitter.addWidget(self.right)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
-        self.splitter.setSizes([width * 70, width * 110])
+        self.splitter.setSizes([width * 80, width * 100])
         self.stack.addWidget(self.splitter)
         layout.addWidget(self.stack, 1)
         self._selection_changed()
@@ -339,7 +345,10 @@ class RunsTab(QWidget):
         self.refresh_button.setEnabled(True)
         self._set_connections(result.connections)
         key = self.run_view.key
+        before = self.model.rowCount()
         self.model.set_runs([RunRow(e.stored, e.kind, e.cost) for e in result.runs])
+        if self.model.rowCount() != before:
+            self._fit_columns()
         self._reselect(key)
         if self._wanted is not None and self.select_run(self._wanted):
             self._wanted = None
@@ -426,6 +435,14 @@ class RunsTab(QWidget):
             )
             selection.blockSignals(False)
             self.table.viewport().update()
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their contents, within bounds (long model ids are elided, shown on hover)."""
+        header = self.table.horizontalHeader()
+        width = self.fontMetrics().averageCharWidth()
+        self.table.resizeColumnsToContents()
+        for column in range(self.model.columnCount()):
+            header.resizeSection(column, max(width * 6, min(header.sectionSize(column), width * 28)))
 
     def _update_empty_state(self) -> None:
         has_runs = bool(self.model.all_runs())
