@@ -247,3 +247,18 @@ def test_runs_tab_evaluate_and_deploy_actions_reach_the_evaluate_tab(
     assert tab.playground.columns[0].picker.model == setup.tuned_model
     task_runner().wait_all(30)
     window.session.shutdown()
+
+
+def test_an_answer_cut_off_at_the_token_limit_is_marked(qtbot: QtBot) -> None:
+    from dpo_studio.ui.loop.blind_eval import ComparisonPage
+
+    page = ComparisonPage()
+    qtbot.addWidget(page)
+    page.show_comparison(1, 3, [{"role": "user", "content": "q"}], "left text", "right", cut=(False, True))
+    assert [box.title() for box in page.boxes] == ["Left answer", "Right answer — cut off at the token limit"]
+    assert not page.back_button.isEnabled()
+    picks: list[str] = []
+    page.picked.connect(picks.append)
+    for key in (Qt.Key.Key_Right, Qt.Key.Key_Left, Qt.Key.Key_T, Qt.Key.Key_X):
+        qtbot.keyClick(page, key)
+    assert picks == ["right", "left", "tie"]

@@ -251,6 +251,8 @@ def test_picks_map_to_models_whichever_side_they_are_on() -> None:
     assert left_a.pick("left") is Verdict.A and right_a.pick("left") is Verdict.B
     assert right_a.pick(Side.TIE) is Verdict.TIE
     assert right_a.side_of(Verdict.A) is Side.RIGHT
+    right_a.finish_a = "length"
+    assert (right_a.left_finish, right_a.right_finish) == ("stop", "length")
     evaluation.comparisons = [left_a, right_a]
     right_a.user = None
     assert evaluation.next_unjudged() == 1 and evaluation.user_judged == 1

@@ -155,6 +155,16 @@ class Comparison:
         """The answer shown on the right."""
         return self.answer_b if self.a_on_left else self.answer_a
 
+    @property
+    def left_finish(self) -> str:
+        """Why the left answer ended ("length": cut off at the token limit)."""
+        return self.finish_a if self.a_on_left else self.finish_b
+
+    @property
+    def right_finish(self) -> str:
+        """Why the right answer ended."""
+        return self.finish_b if self.a_on_left else self.finish_a
+
     def verdict_for(self, side: Side | str) -> Verdict:
         """The verdict meant by picking ``side``."""
         side = Side(side)

@@ -112,10 +112,12 @@ class ComparisonPage(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.left_view = QPlainTextEdit()
         self.right_view = QPlainTextEdit()
+        self.boxes: list[QGroupBox] = []
         for title, view in (("Left answer", self.left_view), ("Right answer", self.right_view)):
             view.setReadOnly(True)
             view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the page keeps the keyboard for the picks
             box = QGroupBox(title)
+            self.boxes.append(box)
             box_layout = QVBoxLayout(box)
             box_layout.addWidget(view)
             splitter.addWidget(box)
@@ -146,13 +148,22 @@ class ComparisonPage(QWidget):
         layout.addWidget(self.hint)
 
     def show_comparison(
-        self, number: int, total: int, prompt: list[dict[str, object]], left: str, right: str
+        self,
+        number: int,
+        total: int,
+        prompt: list[dict[str, object]],
+        left: str,
+        right: str,
+        *,
+        cut: tuple[bool, bool] = (False, False),
     ) -> None:
-        """Show comparison ``number`` (1-based) of ``total``."""
+        """Show comparison ``number`` (1-based) of ``total``; ``cut``: answers stopped at the token limit."""
         self.counter.setText(f"Comparison {number} of {total} — which answer is better?")
         self.prompt_view.setHtml(transcript_html(prompt))
         self.left_view.setPlainText(left)
         self.right_view.setPlainText(right)
+        for box, side, was_cut in zip(self.boxes, ("Left", "Right"), cut, strict=True):
+            box.setTitle(f"{side} answer" + (" — cut off at the token limit" if was_cut else ""))
         self.back_button.setEnabled(number > 1)
         self.setFocus()
 
@@ -522,6 +533,7 @@ class BlindEvaluationPage(QWidget):
             comparison.prompt,
             comparison.left,
             comparison.right,
+            cut=(comparison.left_finish == "length", comparison.right_finish == "length"),
         )
         self.stack.setCurrentWidget(self.comparison_page)
         self.comparison_page.setFocus()
