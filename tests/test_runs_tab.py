@@ -575,3 +575,22 @@ def test_the_qt_binding_keeps_none_alive(qtbot: QtBot) -> None:
         label.setText("x")
         path.reserve(10)
     assert sys.getrefcount(None) - before > -100  # (6.12.0 on 3.11: -4000, then a crash later)
+
+
+def test_an_unreadable_history_is_said_once_and_the_tab_keeps_working(qtbot: QtBot, tmp_path: Path) -> None:
+    from dpo_studio.ui import errors
+
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    shown: list[object] = []
+    previous = errors.set_presenter_hook(shown.append)
+    try:
+        _window, tab = make_tab(qtbot, store)
+        store.close()  # from now on every read fails with a user error
+        for _ in range(3):
+            sync_now(qtbot, tab)
+        assert tab.sync_label.text() == "The run history could not be read."
+        assert len(shown) == 1 and "closed" in shown[0].message  # type: ignore[attr-defined]
+        assert tab.refresh_button.isEnabled() and tab.timer.isActive()
+        tab.shutdown()
+    finally:
+        errors.set_presenter_hook(previous)

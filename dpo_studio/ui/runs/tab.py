@@ -128,6 +128,7 @@ class RunsTab(QWidget):
         self._force_next = False
         self._pending = False  # a pass was due while paused
         self._again = False  # a refresh was asked for while a pass ran
+        self._error_shown = False
         self._stopped = False
         self.last_report: SyncReport | None = None
         self.next_delay: float | None = None
@@ -314,6 +315,7 @@ class RunsTab(QWidget):
 
         def done(result: tuple[PassResult, PriceTable | None]) -> None:
             self._pass = None
+            self._error_shown = False
             self._prices = result[1] or self._prices
             self._apply(result[0])
             self._follow_up()
@@ -323,7 +325,9 @@ class RunsTab(QWidget):
             self._pass = None
             self.refresh_button.setEnabled(True)
             self.sync_label.setText("The run history could not be read.")
-            present_error(self, error, "Refreshing the runs")
+            if not self._error_shown:  # once: the next passes say it in the label only
+                self._error_shown = True
+                present_error(self, error, "Refreshing the runs")
             self._schedule(60.0)
             self.passFinished.emit()
 
