@@ -252,3 +252,28 @@ def test_model_picker_follows_new_connections_and_lists_models_once(
     picker.load_suggestions()
     task_runner().wait_all(10)
     assert len(api_server.requests_to("GET", r"^/models$")) == listed
+
+
+def test_evaluate_tab_screens_render(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    from tests.conftest import REPO
+
+    names = ["playground", "blind-comparison", "blind-result", "deploy", "generations"]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DPO_STUDIO_THEME="light")
+    result = subprocess.run(
+        [sys.executable, "-m", "dpo_studio.ui.screenshots", str(tmp_path), "--only", *names],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in names:
+        image = QImage(str(tmp_path / f"{name}-light.png"))
+        assert not image.isNull() and image.width() >= 800 and image.height() >= 600, name
