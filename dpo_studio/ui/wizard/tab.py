@@ -28,6 +28,8 @@ from dpo_studio.ui.wizard.wizard import JobWizard
 
 #: How often waiting pipelines are checked (milliseconds).
 PIPELINE_CHECK_MS = 60_000
+#: Delay of the first check after start-up, when pipelines are waiting (milliseconds).
+STARTUP_CHECK_MS = 5_000
 #: How long the jump to a new run keeps trying to select it while the Runs tab loads (attempts × 250 ms).
 SELECT_ATTEMPTS = 40
 
@@ -104,6 +106,9 @@ class FineTuneTab(QWidget):
         self.timer.timeout.connect(self.check_pipelines)
         self.timer.start()
         self.show_pipelines()
+        if PipelineStore().waiting():
+            # A pipeline started before the app was closed continues soon after it starts again.
+            QTimer.singleShot(STARTUP_CHECK_MS, self.check_pipelines)
 
     # ---- the wizard -------------------------------------------------------------------------------------
 
