@@ -356,3 +356,37 @@ def test_foundry_project_submission_sends_the_tier(azure_api_server: ApiServer, 
     assert sent.json["trainingType"] == "Standard"
     assert sent.json["method"]["dpo"]["hyperparameters"]["l2_multiplier"] == 0.05
     assert history().provenance(result.job.id) is not None
+
+
+def test_other_dialects_are_uploaded_as_dpo_jsonl_the_service_trains_on(api_server: ApiServer) -> None:
+    """An HH-RLHF file from the corpus (a read-only dialect) goes up converted; the server's own check of
+    the training file accepts it and the job succeeds; the SFT file from it is valid chat data too."""
+    from tests.conftest import CORPUS
+
+    path = CORPUS / "hh_rlhf" / "anthropic-hh-harmless-base-test.jsonl"
+    dataset = Dataset.open(path)
+    assert dataset.dialect.name != "openai_dpo"
+    chosen = dataset.record_indices()[:40]
+    upload = dpo_upload(dataset, chosen, "hh-train.jsonl")
+    first = json.loads(upload.data.splitlines()[0])
+    assert set(first) >= {"input", "preferred_output", "non_preferred_output"}
+    assert upload.examples == 40
+    provider = provider_for(api_server)
+    request = DpoJobRequest(model=MODEL, training_file="")
+    plan = SubmissionPlan(
+        profile=provider.profile,
+        request=request,
+        training=FileSlot("training", upload),
+        sft=FileSlot("sft", sft_upload(dataset, chosen, "hh-sft.jsonl")),
+        dataset_path=str(path),
+        dataset_sha256=content_sha256(dataset),
+    )
+    result = Submission(provider, plan).run()
+    assert api_server.run_to_completion(result.job.id) == "succeeded"  # the SFT file trained
+    (pipeline,) = PipelineStore().waiting()
+    created = advance_pipeline(provider, pipeline)
+    assert created.state == CREATED
+    assert api_server.run_to_completion(created.dpo_job_id) == "succeeded"  # the converted DPO file trained
+    assert provider.file_content(plan.training.remote_id) == upload.data
+    record = history().provenance(created.dpo_job_id)
+    assert record is not None and record.dataset_sha256 == sha256_of_bytes(path.read_bytes())

@@ -186,8 +186,13 @@ class ConnectionPage(WizardPage):
 
     def reload_connections(self) -> None:
         """Fill the connection list from the saved profiles (the remembered one first chosen)."""
-        self._profiles = ConnectionStore().list()
-        wanted = self.state.profile.id if self.state.profile else self.state.defaults.connection_id
+        store = ConnectionStore()
+        self._profiles = store.list()
+        wanted = (
+            self.state.profile.id
+            if self.state.profile
+            else self.state.defaults.connection_id or store.default_id()
+        )
         self.connection.blockSignals(True)
         self.connection.clear()
         for profile in self._profiles:
