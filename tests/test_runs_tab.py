@@ -160,6 +160,11 @@ def test_a_job_runs_to_success_while_the_charts_grow(
     assert set(view.chart.plots) == {"Loss", "Token accuracy"}
     assert len(view.chart.plots["Loss"].epoch_steps) == 1  # two epochs: one boundary
     assert "Succeeded" in view.status.text() and "validation" in view.reading.text().lower()
+    row = tab.model.row_of(key)
+    cost = tab.model.data(tab.model.index(row, JobsModel.COLUMNS.index("Est. cost")))
+    assert cost.startswith("$")  # trained tokens x the price table's training price
+    tokens = tab.model.data(tab.model.index(row, JobsModel.COLUMNS.index("Trained tokens")))
+    assert tokens == f"{stored.job.trained_tokens:,}"
 
     # the finished run: notification, checkpoints with the best marked, events, results, actions
     assert [n.title for n in tab.notifier.sent] == ["Run runs-test succeeded"]
