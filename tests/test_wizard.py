@@ -424,6 +424,10 @@ def test_cancel_during_upload_reports_what_exists(
     page.delete_button.click()
     settle(qtbot)
     assert not _files(server) and "Deleted" in page.progress_text.text()
+    staging = page.submission.staging_dir  # type: ignore[union-attr]
+    assert staging.exists()  # kept for a retry while the wizard is open
+    wizard.reject()
+    assert not wizard.isVisible() and not staging.exists()
 
 
 def _files(server: ApiServer) -> list[object]:

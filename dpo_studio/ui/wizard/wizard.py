@@ -7,6 +7,7 @@ name and settings → review → submit. The choices are remembered as the next 
 from __future__ import annotations
 
 import contextlib
+import shutil
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget, QWizard
@@ -148,4 +149,7 @@ class JobWizard(QWizard):
         if self.submit_page.running:
             self.submit_page.cancel()
             return
+        submission = self.submit_page.submission
+        if submission is not None:  # the local copies made for upload are not needed any more
+            shutil.rmtree(submission.staging_dir, ignore_errors=True)
         super().reject()
