@@ -88,6 +88,7 @@ def test_playground_streams_two_answers_and_uses_them_as_an_example(
     assert all(tuned_text.startswith(update) for update in column_a.updates)
     assert column_a.result is not None and column_a.result.model == setup.tuned_model
     assert "complete" in column_a.status.text()
+    assert column_a.result.finish_reason == "stop"
     sent = [r.json for r in server.requests_to("POST", r"/chat/completions$")]
     assert all(
         body and body["stream"] and body["temperature"] == 0.3 and body["max_tokens"] == 200 for body in sent
@@ -277,3 +278,19 @@ def test_evaluate_tab_screens_render(tmp_path: Path) -> None:
     for name in names:
         image = QImage(str(tmp_path / f"{name}-light.png"))
         assert not image.isNull() and image.width() >= 800 and image.height() >= 600, name
+
+
+def test_a_cut_off_answer_says_so(
+    api_server: ApiServer, tmp_path: Path, qtbot: QtBot, session: DocumentSession
+) -> None:
+    setup = tuned_setup(api_server, tmp_path)
+    page = PlaygroundPage(session)
+    qtbot.addWidget(page)
+    choose(page.columns[0].picker, setup, setup.tuned_name)
+    choose(page.columns[1].picker, setup, BASE_MODEL)
+    page.user_edit.setPlainText("Explain DPO.")
+    page.max_tokens.setValue(3)
+    page.send()
+    qtbot.waitUntil(lambda: not page.busy, timeout=20000)
+    assert all("cut off at the token limit" in column.status.text() for column in page.columns)
+    assert all(len(column.answer.toPlainText().split()) == 3 for column in page.columns)

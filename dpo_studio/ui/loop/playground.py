@@ -256,7 +256,10 @@ class PlaygroundPage(QWidget):
             column.result = answer
             if column.answer.toPlainText() != answer.text:
                 column.show_text(answer.text)
-            ending = "cut off at the token limit" if answer.truncated else "complete"
+            ending = {
+                "length": "cut off at the token limit",
+                "content_filter": "stopped by the service's content filter",
+            }.get(answer.finish_reason, "complete")
             tokens = f", {answer.completion_tokens} tokens" if answer.completion_tokens is not None else ""
             column.status.setText(f"Answered by {answer.model} ({ending}{tokens}).")
             self._update_buttons()
