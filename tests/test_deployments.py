@@ -264,3 +264,45 @@ def test_deploy_from_a_run_on_openai_needs_no_deployment(
     assert picker.model == setup.tuned_model and picker.profile is not None
     assert tab.pages.currentWidget() is tab.playground
     shown.close()
+
+
+def test_deploy_from_an_azure_run_offers_the_model_and_its_checkpoints(
+    azure_api_server: ApiServer, tmp_path: Path, qtbot: QtBot
+) -> None:
+    from dpo_studio.core.document import Document
+    from dpo_studio.services.history import HistoryStore
+    from dpo_studio.services.providers import Checkpoint
+    from dpo_studio.ui.loop import LoopTab
+    from dpo_studio.ui.loop.deploy_dialog import DeployDialog
+    from dpo_studio.ui.session import DocumentSession
+
+    setup = tuned_setup(azure_api_server, tmp_path)
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    store.save_checkpoints(
+        setup.profile.id,
+        setup.job_id,
+        [
+            Checkpoint("ftchkpt-1", 10, "m.ft-1:ckpt-step-10", {}),
+            Checkpoint("ftchkpt-2", 20, "m.ft-1:ckpt-step-20", {}),
+        ],
+    )
+    tab = LoopTab(
+        DocumentSession(Document.new(), journal=False),
+        store=lambda: store,
+        client_factory=lambda _p: arm_client(azure_api_server),
+    )
+    qtbot.addWidget(tab)
+    dialog = tab.deploy_run(setup.profile.id, setup.job_id, setup.tuned_model)
+    assert isinstance(dialog, DeployDialog)
+    qtbot.addWidget(dialog)
+    choices = [dialog.model_combo.itemData(i) for i in range(dialog.model_combo.count())]
+    assert choices == [
+        setup.tuned_model,
+        "m.ft-1:ckpt-step-20",
+        "m.ft-1:ckpt-step-10",
+    ]  # newest checkpoint first
+    dialog.model_combo.setCurrentIndex(1)
+    assert dialog.name_edit.text() == "m.ft-1-ckpt-step-20"  # a valid deployment name made from the id
+    # The account name is read from *.openai.azure.com endpoints; the local server's address has none.
+    assert len(dialog.request().problems()) == 3 and not dialog.deploy_button.isEnabled()
+    dialog.close()
