@@ -22,6 +22,7 @@ from dpo_studio.ui.tasks import task_runner
 from tests.apiserver.server import ApiServer
 from tests.loop_support import BASE_MODEL, TunedSetup, prompt_records, tuned_setup
 from tests.test_evaluation import scripted
+from tests.test_runs_service import fast_provider
 
 pytestmark = pytest.mark.usefixtures("memory_keyring")
 
@@ -240,6 +241,12 @@ def test_runs_tab_evaluate_and_deploy_actions_reach_the_evaluate_tab(
         setup.profile.id,
         setup.job_id,
     )
+    assert tab.blind.picker_b.model == ""  # the job is not in this window's history yet
+    from dpo_studio.services.history import history
+
+    history().upsert_jobs(setup.profile.id, [fast_provider(setup.profile).retrieve_job(setup.job_id)])
+    view.evaluateRequested.emit(setup.profile.id, setup.job_id, setup.tuned_model)
+    assert tab.blind.picker_b.model == "gpt-4.1-mini-2025-04-14"  # the run's base model is the reference
     view.deployRequested.emit(
         setup.profile.id, setup.job_id, setup.tuned_model
     )  # OpenAI: no deployment needed

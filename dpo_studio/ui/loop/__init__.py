@@ -78,9 +78,21 @@ class LoopTab(QWidget):
         else:
             self.blind.run_hint.setText("")
         self.blind.set_run(connection_id, job_id, name)
+        base = self._base_model(connection_id, job_id)
+        if base and not self.blind.picker_b.model:
+            # The reference is the model the run started from (on Azure its deployment, when one is known).
+            self.blind.picker_b.set_model(deployment_for(connection_id, base) or base if azure else base)
         self.playground.columns[0].picker.set_connection(connection_id)
         self.playground.columns[0].picker.set_model(name)
         self.pages.setCurrentWidget(self.blind)
+
+    def _base_model(self, connection_id: str, job_id: str) -> str:
+        """The model the run was trained from, as the history knows it ("" when unknown)."""
+        try:
+            stored = self.store().job(connection_id, job_id)
+        except Exception:  # the history is optional here: the user can type the reference model
+            return ""
+        return stored.job.model if stored is not None else ""
 
     def deploy_run(self, connection_id: str, job_id: str, model: str) -> QWidget | None:
         """Deploy a run's model or checkpoint (Azure), or explain that OpenAI needs no deployment."""
