@@ -19,6 +19,7 @@ import math
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -54,7 +55,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--initial", type=int, default=10_000, help="steps stored before the run is opened")
     parser.add_argument("--batch", type=int, default=500, help="steps per live update")
+    parser.add_argument(
+        "--switch-interval", type=float, default=None, help="sys.setswitchinterval (seconds) to try"
+    )
     args = parser.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
+    print(f"GIL switch interval {sys.getswitchinterval() * 1000:g} ms")
     os.environ.setdefault("DPO_STUDIO_HOME", tempfile.mkdtemp(prefix="dpo-bench-"))
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow
@@ -132,6 +139,16 @@ def main() -> None:
     baseline = worst_stall(mark)
     print(f"baseline, idle window: longest gap between heartbeats {baseline:.0f} ms")
 
+    applies: list[float] = []
+    original_apply = tab.run_view.apply_delta
+
+    def timed_apply(delta: object) -> None:
+        begin = time.perf_counter()
+        original_apply(delta)  # type: ignore[arg-type]
+        applies.append(time.perf_counter() - begin)
+
+    tab.run_view.apply_delta = timed_apply  # type: ignore[method-assign]
+
     # ---- open the run (10,000 steps already stored) -----------------------------------------------
     mark = len(beats)
     started = time.perf_counter()
@@ -142,21 +159,14 @@ def main() -> None:
     opened = time.perf_counter() - started
     print(
         f"open run with {tab.run_view.series_length('train_loss'):,} steps: {opened * 1000:.0f} ms until "
-        f"plotted; longest GUI stall {worst_stall(mark):.0f} ms"
+        f"plotted (GUI-thread apply {sum(applies) * 1000:.0f} ms); "
+        f"longest GUI stall {worst_stall(mark):.0f} ms"
     )
 
     # ---- live appends up to 20,000 steps -------------------------------------------------------------
-    applies: list[float] = []
     passes: list[float] = []
     stalls: list[float] = []
-    original_apply = tab.run_view.apply_delta
-
-    def timed_apply(delta: object) -> None:
-        begin = time.perf_counter()
-        original_apply(delta)  # type: ignore[arg-type]
-        applies.append(time.perf_counter() - begin)
-
-    tab.run_view.apply_delta = timed_apply  # type: ignore[method-assign]
+    applies.clear()
     handled: list[float] = []
     original_pass_apply = tab._apply
 
