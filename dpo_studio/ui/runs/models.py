@@ -59,6 +59,22 @@ class RunRow:
         return self.stored.job.suffix or self.stored.job.id
 
 
+#: Column headings for the usual checkpoint metrics (the full name is the heading's tooltip).
+SHORT_LABELS = {
+    "train_loss": "Train loss",
+    "valid_loss": "Valid loss",
+    "full_valid_loss": "Full valid loss",
+    "train_mean_token_accuracy": "Train acc.",
+    "valid_mean_token_accuracy": "Valid acc.",
+    "full_valid_mean_token_accuracy": "Full valid acc.",
+}
+
+
+def short_label(name: str) -> str:
+    """A compact heading for a metric key."""
+    return SHORT_LABELS.get(name) or label_for(name).capitalize()
+
+
 def format_duration(seconds: float | None) -> str:
     """``1 h 05 min``, ``4 min 10 s``, ``12 s``; empty when unknown."""
     if seconds is None:
@@ -231,10 +247,14 @@ class CheckpointsModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.columnCount():
             return None
         fixed = ("Best", "Step", "Model")
-        return fixed[section] if section < 3 else label_for(self._metrics[section - 3]).capitalize()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return fixed[section] if section < 3 else short_label(self._metrics[section - 3])
+        if role == Qt.ItemDataRole.ToolTipRole and section >= 3:
+            return label_for(self._metrics[section - 3]).capitalize()
+        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -251,8 +271,12 @@ class CheckpointsModel(QAbstractTableModel):
                 return checkpoint.model
             value = checkpoint.metrics.get(self._metrics[column - 3])
             return "" if value is None else f"{value:.4f}"
-        if role == Qt.ItemDataRole.ToolTipRole and best:
-            return f"Lowest {label_for(self.best_metric)} of the saved checkpoints"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 2:
+                return checkpoint.model
+            if best:
+                return f"Lowest {label_for(self.best_metric)} of the saved checkpoints"
+            return None
         if role == Qt.ItemDataRole.FontRole and best:
             font = QFont()
             font.setBold(True)

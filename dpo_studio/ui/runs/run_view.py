@@ -210,8 +210,12 @@ class RunView(QWidget):
         self.checkpoints_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.checkpoints_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.checkpoints_view.verticalHeader().setVisible(False)
+        # Metric columns as wide as their numbers; the long model id is elided in the middle (full on hover).
+        self.checkpoints_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.checkpoints_view.setWordWrap(False)
         self.checkpoints_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.checkpoints_view.horizontalHeader().setStretchLastSection(True)
+        self.checkpoints_view.horizontalHeader().setStretchLastSection(False)
+        self.checkpoints_model.modelReset.connect(self._fit_checkpoint_columns)
         self.checkpoints_hint = QLabel(
             "Checkpoints appear as epochs end (the provider keeps the last few). "
             "Select one and copy its model id to deploy or test it."
@@ -229,6 +233,12 @@ class RunView(QWidget):
         row.addStretch(1)
         layout.addLayout(row)
         return page
+
+    def _fit_checkpoint_columns(self) -> None:
+        header = self.checkpoints_view.horizontalHeader()
+        if self.checkpoints_model.columnCount() > 2:
+            header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(2, self.fontMetrics().averageCharWidth() * 34)
 
     def _build_events(self) -> QWidget:
         page = QWidget()

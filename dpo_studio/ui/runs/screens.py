@@ -141,3 +141,34 @@ def _runs_empty(ctx: ScreenContext) -> QWidget:
     tab.show()
     ctx.settle()
     return tab
+
+
+@screen("runs-compare", "Compare: the training loss of two runs overlaid")
+def _runs_compare(ctx: ScreenContext) -> QWidget:
+    from PySide6.QtCore import QItemSelectionModel
+
+    _server, connection_id, jobs = _prepare(ctx)
+    tab = _runs_tab(ctx)
+    selection = tab.table.selectionModel()
+    for suffix in ("tone-v1", "tone-v2"):
+        row = tab.model.row_of((connection_id, jobs[suffix]))
+        selection.select(
+            tab.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+    tab.compare_selected()
+    ctx.settle()
+    window: QWidget = ctx.window  # type: ignore[assignment]
+    return window
+
+
+@screen("run-checkpoints", "A finished run's checkpoints, the best validation loss marked")
+def _run_checkpoints(ctx: ScreenContext) -> QWidget:
+    _server, connection_id, jobs = _prepare(ctx)
+    tab = _runs_tab(ctx)
+    tab.select_run((connection_id, jobs["tone-v1"]))
+    ctx.settle()
+    tab.run_view.tabs.setCurrentIndex(1)
+    ctx.settle(1)
+    window: QWidget = ctx.window  # type: ignore[assignment]
+    return window
