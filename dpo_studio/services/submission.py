@@ -144,9 +144,8 @@ def supervised_body(request: DpoJobRequest, traits: ProviderTraits, training_fil
             "hyperparameters": {"batch_size": "auto", "learning_rate_multiplier": "auto", "n_epochs": "auto"}
         },
     }
-    metadata = dict(body.get("metadata") or {})
-    metadata["dpo_studio_stage"] = "sft"
-    body["metadata"] = metadata
+    # No metadata of our own: Azure's classic route does not document it (v1 only), and the stage is
+    # recorded in the local provenance anyway.
     return body
 
 
