@@ -449,6 +449,9 @@ def test_sft_then_dpo_pipeline_from_the_wizard(
     settle(qtbot)
     walk_to_review(qtbot, wizard, server, sft_first=True, split=False)
     assert "Supervised job" in wizard.review_page.body.toPlainText()
+    snippet = wizard.review_page.python_text()
+    compile(snippet, "pipeline", "exec")
+    assert "model=sft_job.fine_tuned_model" in snippet and '"type": "supervised"' in snippet
     submit(qtbot, wizard)
     page = wizard.submit_page
     assert page.outcome is not None and page.outcome.pipeline is not None, page.problem.text()

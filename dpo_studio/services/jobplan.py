@@ -461,8 +461,8 @@ def _python_literal(value: Any, indent: int) -> str:
     return text.replace("\n", "\n" + pad)
 
 
-def python_snippet(body: Mapping[str, Any], endpoint: Endpoint, uploads: Iterable[PendingUpload] = ()) -> str:
-    """The request as openai-python code; the key or token comes from an environment variable."""
+def _python_client(endpoint: Endpoint) -> list[str]:
+    """Lines that build the client; the key or token comes from an environment variable."""
     lines = ["import os", ""]
     kind = endpoint.kind
     secret = f'os.environ["{endpoint.env_var}"]'
@@ -501,9 +501,20 @@ def python_snippet(body: Mapping[str, Any], endpoint: Endpoint, uploads: Iterabl
         lines += ["from openai import OpenAI", ""]
         key = secret if endpoint.auth is not AuthMethod.NONE else '"none"'
         lines.append(f'client = OpenAI(base_url="{endpoint.base}", api_key={key})')
-    lines.append("")
+    return lines
+
+
+def _python_create(
+    body: Mapping[str, Any],
+    uploads: Iterable[PendingUpload],
+    *,
+    variable: str = "job",
+    expressions: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Lines that upload the pending files and create the job (``expressions`` replace field values)."""
+    lines: list[str] = []
     values = dict(body)
-    names: dict[str, str] = {}
+    names: dict[str, str] = dict(expressions or {})
     for upload in uploads:
         var = upload.field.replace("_file", "") + "_upload"
         lines.append(
@@ -511,16 +522,47 @@ def python_snippet(body: Mapping[str, Any], endpoint: Endpoint, uploads: Iterabl
         )
         lines.append(f"client.files.wait_for_processing({var}.id)")
         names[upload.field] = f"{var}.id"
-    if names:
+    if lines:
         lines.append("")
     extra = {"trainingType": values.pop("trainingType")} if "trainingType" in values else None
-    lines.append("job = client.fine_tuning.jobs.create(")
+    lines.append(f"{variable} = client.fine_tuning.jobs.create(")
     for key, value in values.items():
         rendered = names.get(key) or _python_literal(value, 4)
         lines.append(f"    {key}={rendered},")
     if extra:
         lines.append(f"    extra_body={_python_literal(extra, 4)},")
-    lines += [")", "print(job.id, job.status)"]
+    lines += [")", f"print({variable}.id, {variable}.status)"]
+    return lines
+
+
+def python_snippet(body: Mapping[str, Any], endpoint: Endpoint, uploads: Iterable[PendingUpload] = ()) -> str:
+    """The request as openai-python code; the key or token comes from an environment variable."""
+    lines = [*_python_client(endpoint), "", *_python_create(body, uploads)]
+    return "\n".join(lines) + "\n"
+
+
+def python_pipeline_snippet(
+    sft_body: Mapping[str, Any],
+    dpo_body: Mapping[str, Any],
+    endpoint: Endpoint,
+    sft_upload: PendingUpload,
+    uploads: Iterable[PendingUpload] = (),
+) -> str:
+    """Supervised job on the preferred answers, then DPO from its model once it succeeded, as Python."""
+    lines = [*_python_client(endpoint), "import time", ""]
+    lines += _python_create(sft_body, [sft_upload], variable="sft_job")
+    lines += [
+        "",
+        "# DPO starts from the supervised model once that job has succeeded.",
+        "while True:",
+        "    sft_job = client.fine_tuning.jobs.retrieve(sft_job.id)",
+        '    if sft_job.status in ("succeeded", "failed", "cancelled"):',
+        "        break",
+        "    time.sleep(60)",
+        'assert sft_job.status == "succeeded", sft_job.error',
+        "",
+    ]
+    lines += _python_create(dpo_body, uploads, expressions={"model": "sft_job.fine_tuned_model"})
     return "\n".join(lines) + "\n"
 
 

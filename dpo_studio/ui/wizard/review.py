@@ -33,11 +33,13 @@ from dpo_studio.services.jobplan import (
     VALIDATION_REMOTE,
     VALIDATION_SPLIT,
     Endpoint,
+    PendingUpload,
     PlanCost,
     curl_snippet,
     estimate_plan_cost,
     placeholder_for,
     plan_cost_from_totals,
+    python_pipeline_snippet,
     python_snippet,
     review_warnings,
 )
@@ -155,8 +157,14 @@ class ReviewPage(WizardPage):
         """The reviewed request as Python (the DPO job; the key from an environment variable)."""
         state = self.state
         assert state.profile is not None
-        _title, body = self.bodies()[-1]
-        return python_snippet(body, Endpoint.of(state.profile), state.pending_uploads())
+        bodies = self.bodies()
+        endpoint = Endpoint.of(state.profile)
+        if len(bodies) == 2:  # supervised first, then DPO from its model
+            sft_name = upload_name(state.stem(), "sft")
+            sft_upload = PendingUpload("training_file", sft_name, placeholder_for(sft_name))
+            dpo = dict(bodies[1][1])
+            return python_pipeline_snippet(bodies[0][1], dpo, endpoint, sft_upload, state.pending_uploads())
+        return python_snippet(bodies[0][1], endpoint, state.pending_uploads())
 
     def curl_text(self) -> str:
         """The reviewed request as curl commands (the key from an environment variable)."""
