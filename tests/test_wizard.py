@@ -249,6 +249,7 @@ def test_wizard_end_to_end_sends_the_reviewed_request(
     assert record.uploaded_sha256 == sha256_of_bytes(sent_bytes)
     assert record.request_body == body
     assert record.extra["connection"]["id"] == connection_id
+    assert record.extra["dataset_unsaved_edits"] is False
 
     # Later the run history's sync brings the resulting model and checkpoints into the provenance.
     server.run_to_completion(job_id)

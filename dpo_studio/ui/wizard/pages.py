@@ -623,6 +623,7 @@ class TrainingDataPage(WizardPage):
                 self.completeChanged.emit()
                 return
             dataset, path = document.snapshot(), document.path
+            unsaved = document.dirty
         else:
             text = self.path.text().strip()
             if not text:
@@ -630,6 +631,7 @@ class TrainingDataPage(WizardPage):
                 self.completeChanged.emit()
                 return
             dataset, path = None, Path(text).expanduser()
+            unsaved = False
         self.summary.setText("Checking the data…")
         self.progress.setRange(0, 0)
         self.progress.show()
@@ -648,6 +650,7 @@ class TrainingDataPage(WizardPage):
             if self._key() != key:
                 return
             self._checked_key = key
+            data.unsaved = unsaved
             self.state.training = data
             # A split belongs to the data it was made from; the validation page makes a new one.
             self.state.train_indices = self.state.validation_indices = None

@@ -66,6 +66,8 @@ class LoadedData:
     tokens: FileTokens | None = None
     length: LengthBias | None = None
     sha256: str = ""
+    #: The open dataset had edits not saved to ``path`` (its hash is of the content as it was sent).
+    unsaved: bool = False
 
 
 @dataclass
@@ -244,6 +246,7 @@ class WizardState:
         extra: dict[str, object] = {
             "training_source": self.training_source,
             "validation_mode": self.validation_mode,
+            "dataset_unsaved_edits": bool(self.training is not None and self.training.unsaved),
         }
         if self.validation_mode == VALIDATION_SPLIT:
             extra["split"] = {"ratio": self.split_ratio, "seed": self.split_seed, "grouped_by": "prompt"}
