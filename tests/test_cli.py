@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -144,14 +146,33 @@ def test_missing_file_and_folder_are_one_line_errors(tmp_path: Path, isolated_ho
     )
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read any file")
 def test_unreadable_file_is_a_one_line_error(tmp_path: Path, isolated_home: Path) -> None:
-    path = write_jsonl(tmp_path / "secret.jsonl", [pair(1)])
-    path.chmod(0)
+    # Root reads any file, and CI runs as root: there the command runs as 'nobody' (setpriv drops the
+    # privileges), so the permission check is real either way rather than skipped.
+    folder = Path(tempfile.mkdtemp(prefix="dpo-unreadable-"))
     try:
-        assert_one_line_error(run("validate", path, home=isolated_home), "permission denied")
+        folder.chmod(0o777)
+        path = write_jsonl(folder / "secret.jsonl", [pair(1)])
+        path.chmod(0)
+        home = folder / "home"
+        if os.geteuid() == 0:
+            setpriv = shutil.which("setpriv")
+            assert setpriv, "setpriv (util-linux) is needed to drop root privileges for this test"
+            env = dict(os.environ, DPO_STUDIO_HOME=str(home), PYTHONPATH=str(REPO))
+            as_nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+            result = subprocess.run(
+                [*as_nobody, sys.executable, "-m", "dpo_studio", "validate", str(path)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+        else:
+            result = run("validate", path, home=home)
+        assert_one_line_error(result, "permission denied")
     finally:
-        path.chmod(0o644)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_usage_errors_exit_two(tmp_path: Path, isolated_home: Path) -> None:
