@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import statistics
@@ -154,17 +155,37 @@ def _answer_blank(messages: list[dict[str, Any]], text: str) -> bool:
     return not text.strip() and not any(isinstance(m, dict) and m.get("tool_calls") for m in messages)
 
 
-def quality_report(records: Iterable[tuple[int, PreferenceRecord]]) -> QualityReport:
-    """Analyse ``(entry index, record)`` pairs, e.g. ``dataset.iter_records()``."""
-    report = QualityReport()
-    preferred_lengths: list[int] = []
-    rejected_lengths: list[int] = []
-    bias = report.length
-    exact: dict[str, list[int]] = {}
-    near: dict[str, set[str]] = {}
-    near_entries: dict[str, list[int]] = {}
-    seen_pairs: dict[tuple[str, str, str], int] = {}
-    for index, record in records:
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _pair_digest(prompt: bytes, first: bytes, second: bytes) -> bytes:
+    return hashlib.blake2b(prompt + first + second, digest_size=16).digest()
+
+
+class QualityCounter:
+    """Builds a :class:`QualityReport` one record at a time, keeping 16-byte digests instead of texts.
+
+    Holding every prompt and answer text in the grouping dictionaries cost about 6x a 160 MB file in
+    memory; digests keep it to a few bytes per pair. Feed records with :meth:`add`, then call :meth:`finish`.
+    """
+
+    def __init__(self) -> None:
+        self.report = QualityReport()
+        self._preferred_lengths: list[int] = []
+        self._rejected_lengths: list[int] = []
+        self._exact: dict[bytes, list[int]] = {}
+        #: Loose (normalised) prompt -> the first exact prompt seen for it; loose keys that met a second.
+        self._near_first: dict[bytes, bytes] = {}
+        self._near_many: set[bytes] = set()
+        self._near_entries: dict[bytes, list[int]] = {}
+        #: Digest of (prompt, preferred, rejected) -> first entry with it.
+        self._seen_pairs: dict[bytes, int] = {}
+
+    def add(self, index: int, record: PreferenceRecord) -> None:
+        """Count one ``(entry index, record)``."""
+        report = self.report
+        bias = report.length
         report.pairs += 1
         preferred = record.preferred_text
         rejected = record.rejected_text
@@ -176,8 +197,8 @@ def quality_report(records: Iterable[tuple[int, PreferenceRecord]]) -> QualityRe
             report.identical.append(index)
         else:
             longer, shorter = len(preferred), len(rejected)
-            preferred_lengths.append(longer)
-            rejected_lengths.append(shorter)
+            self._preferred_lengths.append(longer)
+            self._rejected_lengths.append(shorter)
             if longer > shorter:
                 bias.preferred_longer += 1
             elif shorter > longer:
@@ -185,29 +206,47 @@ def quality_report(records: Iterable[tuple[int, PreferenceRecord]]) -> QualityRe
             else:
                 bias.same_length += 1
         key = record.prompt_key()
-        exact.setdefault(key, []).append(index)
-        loose = normalise_prompt(key)
-        near.setdefault(loose, set()).add(key)
-        near_entries.setdefault(loose, []).append(index)
+        exact = _digest(key)
+        self._exact.setdefault(exact, []).append(index)
+        loose = _digest(normalise_prompt(key))
+        if self._near_first.setdefault(loose, exact) != exact:
+            self._near_many.add(loose)
+        self._near_entries.setdefault(loose, []).append(index)
         if preferred != rejected:
-            opposite = seen_pairs.get((key, rejected, preferred))
+            first, second = _digest(preferred), _digest(rejected)
+            opposite = self._seen_pairs.get(_pair_digest(exact, second, first))
             if opposite is not None:
                 report.contradiction_count += 1
                 report.contradictions.append((opposite, index))
-            seen_pairs.setdefault((key, preferred, rejected), index)
-    bias.pairs = len(preferred_lengths)
-    if preferred_lengths:
-        bias.mean_preferred = statistics.fmean(preferred_lengths)
-        bias.mean_rejected = statistics.fmean(rejected_lengths)
-        bias.median_preferred = statistics.median(preferred_lengths)
-        bias.median_rejected = statistics.median(rejected_lengths)
-    bias.p_value = sign_test_p_value(bias.preferred_longer, bias.preferred_longer + bias.rejected_longer)
-    report.distinct_prompts = len(exact)
-    for entries in exact.values():
-        report.pairs_per_prompt[len(entries)] = report.pairs_per_prompt.get(len(entries), 0) + 1
-        if len(entries) > 1:
-            report.duplicate_prompts.append(entries)
-    for loose, keys in near.items():
-        if len(keys) > 1:
-            report.near_duplicate_prompts.append(near_entries[loose])
-    return report
+            self._seen_pairs.setdefault(_pair_digest(exact, first, second), index)
+
+    def finish(self) -> QualityReport:
+        """The report of everything added so far."""
+        report = self.report
+        bias = report.length
+        bias.pairs = len(self._preferred_lengths)
+        if self._preferred_lengths:
+            bias.mean_preferred = statistics.fmean(self._preferred_lengths)
+            bias.mean_rejected = statistics.fmean(self._rejected_lengths)
+            bias.median_preferred = statistics.median(self._preferred_lengths)
+            bias.median_rejected = statistics.median(self._rejected_lengths)
+        bias.p_value = sign_test_p_value(bias.preferred_longer, bias.preferred_longer + bias.rejected_longer)
+        report.distinct_prompts = len(self._exact)
+        report.pairs_per_prompt = {}
+        report.duplicate_prompts = []
+        for entries in self._exact.values():
+            report.pairs_per_prompt[len(entries)] = report.pairs_per_prompt.get(len(entries), 0) + 1
+            if len(entries) > 1:
+                report.duplicate_prompts.append(entries)
+        report.near_duplicate_prompts = [
+            entries for loose, entries in self._near_entries.items() if loose in self._near_many
+        ]
+        return report
+
+
+def quality_report(records: Iterable[tuple[int, PreferenceRecord]]) -> QualityReport:
+    """Analyse ``(entry index, record)`` pairs, e.g. ``dataset.iter_records()``."""
+    counter = QualityCounter()
+    for index, record in records:
+        counter.add(index, record)
+    return counter.finish()

@@ -7,13 +7,11 @@ or new examples are counted again.
 
 from __future__ import annotations
 
-import hashlib
-import statistics
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from dpo_studio.core.dataset import Dataset, Entry, EntryKind
-from dpo_studio.core.quality import QualityReport, normalise_prompt, sign_test_p_value
+from dpo_studio.core.quality import QualityCounter, QualityReport
 from dpo_studio.core.records import VALIDATION, PreferenceRecord
 from dpo_studio.core.tokens import RecordTokens, example_token_limit, record_tokens, text_counter
 
@@ -59,94 +57,6 @@ class DatasetStatistics:
         return self.rejected_tokens / self.examples if self.examples else 0.0
 
 
-class _QualityCounter:
-    """``core.quality.quality_report`` with hashed keys: the same report, without holding every text.
-
-    ``quality_report`` keeps every prompt and answer text in its dictionaries (about 6x a 160 MB file in
-    memory); here prompts and answers are reduced to 16-byte digests as they stream past.
-    """
-
-    def __init__(self) -> None:
-        self.report = QualityReport()
-        self.preferred_lengths: list[int] = []
-        self.rejected_lengths: list[int] = []
-        self.exact: dict[bytes, list[int]] = {}
-        #: Loose (normalised) prompt -> the first exact prompt seen for it; loose keys that met a second.
-        self.near_first: dict[bytes, bytes] = {}
-        self.near_many: set[bytes] = set()
-        self.near_entries: dict[bytes, list[int]] = {}
-        #: Digest of (prompt, preferred, rejected) -> entry.
-        self.seen_pairs: dict[bytes, int] = {}
-
-    def add(self, index: int, record: PreferenceRecord) -> None:
-        report = self.report
-        bias = report.length
-        report.pairs += 1
-        preferred = record.preferred_text
-        rejected = record.rejected_text
-        if _blank(record.preferred, preferred) or _blank(record.rejected, rejected):
-            report.empty_count += 1
-            report.empty.append(index)
-        elif record.preferred == record.rejected:
-            report.identical_count += 1
-            report.identical.append(index)
-        else:
-            self.preferred_lengths.append(len(preferred))
-            self.rejected_lengths.append(len(rejected))
-            if len(preferred) > len(rejected):
-                bias.preferred_longer += 1
-            elif len(rejected) > len(preferred):
-                bias.rejected_longer += 1
-            else:
-                bias.same_length += 1
-        key = record.prompt_key()
-        exact = _digest(key)
-        self.exact.setdefault(exact, []).append(index)
-        loose = _digest(normalise_prompt(key))
-        if self.near_first.setdefault(loose, exact) != exact:
-            self.near_many.add(loose)
-        self.near_entries.setdefault(loose, []).append(index)
-        if preferred != rejected:
-            first, second = _digest(preferred), _digest(rejected)
-            opposite = self.seen_pairs.get(_pair(exact, second, first))
-            if opposite is not None:
-                report.contradiction_count += 1
-                report.contradictions.append((opposite, index))
-            self.seen_pairs.setdefault(_pair(exact, first, second), index)
-
-    def finish(self) -> QualityReport:
-        report = self.report
-        bias = report.length
-        bias.pairs = len(self.preferred_lengths)
-        if self.preferred_lengths:
-            bias.mean_preferred = statistics.fmean(self.preferred_lengths)
-            bias.mean_rejected = statistics.fmean(self.rejected_lengths)
-            bias.median_preferred = statistics.median(self.preferred_lengths)
-            bias.median_rejected = statistics.median(self.rejected_lengths)
-        bias.p_value = sign_test_p_value(bias.preferred_longer, bias.preferred_longer + bias.rejected_longer)
-        report.distinct_prompts = len(self.exact)
-        for entries in self.exact.values():
-            report.pairs_per_prompt[len(entries)] = report.pairs_per_prompt.get(len(entries), 0) + 1
-            if len(entries) > 1:
-                report.duplicate_prompts.append(entries)
-        for loose, entries in self.near_entries.items():
-            if loose in self.near_many:
-                report.near_duplicate_prompts.append(entries)
-        return report
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def _pair(prompt: bytes, first: bytes, second: bytes) -> bytes:
-    return hashlib.blake2b(prompt + first + second, digest_size=16).digest()
-
-
-def _blank(messages: list[dict[str, object]], text: str) -> bool:
-    return not text.strip() and not any(isinstance(m, dict) and m.get("tool_calls") for m in messages)
-
-
 def compute_statistics(
     snapshot: Dataset,
     model: str,
@@ -161,7 +71,7 @@ def compute_statistics(
     # Load the tokenizer here, off the GUI thread (seconds the first time); the tab then counts the
     # tokens of edited rows on demand.
     text_counter(model)
-    quality = _QualityCounter()
+    quality = QualityCounter()
     for index, record in _counted_records(snapshot, model, cache, stats, progress, cancelled):
         quality.add(index, record)
     stats.quality = quality.finish()
