@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from dpo_studio.core.errors import UserError
 from dpo_studio.core.paths import APP_NAME, state_dir
+from dpo_studio.services.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,11 @@ def set_presenter_hook(hook: PresenterHook | None) -> PresenterHook | None:
 
 
 def describe(error: BaseException, context: str = "") -> PresentedError:
-    """The words shown for ``error``."""
+    """The words shown for ``error``, with every secret redacted (they go on screen, to the clipboard and
+    to the log)."""
     if isinstance(error, UserError):
         title = context or "Something needs your attention"
-        return PresentedError(title, error.message, error.hint, "", True)
+        return PresentedError(redact(title), redact(error.message), redact(error.hint), "", True)
     details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     doing = f" while {context[0].lower()}{context[1:]}" if context else ""
     message = f"{APP_NAME} ran into an unexpected problem{doing}: {type(error).__name__}: {error}".rstrip(
@@ -68,7 +70,9 @@ def describe(error: BaseException, context: str = "") -> PresentedError:
         "Your data is safe: nothing was saved or lost because of this. You can keep working; "
         "if it happens again, copy the details and report them."
     )
-    return PresentedError(context or "Unexpected problem", message, hint, details, False)
+    return PresentedError(
+        redact(context or "Unexpected problem"), redact(message), hint, redact(details), False
+    )
 
 
 def present_error(parent: QWidget | None, error: BaseException, context: str = "") -> QMessageBox | None:
@@ -106,7 +110,7 @@ def _show_box(parent: QWidget | None, presented: PresentedError) -> QMessageBox:
     if presented.details:
         box.setDetailedText(presented.details)
         copy = box.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)
-        text = f"{presented.message}\n\n{presented.details}"
+        text = redact(f"{presented.message}\n\n{presented.details}")
         # An ActionRole button would close the box; disconnect that and only copy.
         copy.clicked.disconnect()
         copy.clicked.connect(lambda: QApplication.clipboard().setText(text))
@@ -121,7 +125,9 @@ def _log(presented: PresentedError) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.datetime.now().isoformat(timespec="seconds")
         with open(folder / "errors.log", "a", encoding="utf-8") as log:
-            log.write(f"--- {stamp} {presented.title}\n{presented.message}\n{presented.details}\n")
+            # Redacted again here: the log must stay clean even for a PresentedError built elsewhere.
+            text = f"--- {stamp} {presented.title}\n{presented.message}\n{presented.details}\n"
+            log.write(redact(text))
     except OSError:
         pass
 
