@@ -53,13 +53,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(args_list)
     from PySide6.QtWidgets import QApplication
 
+    from dpo_studio.services.redaction import install_log_redaction
     from dpo_studio.ui.errors import install_exception_hooks
+    from dpo_studio.ui.gc import install_gui_thread_collector
     from dpo_studio.ui.main_window import MainWindow
     from dpo_studio.ui.tasks import task_runner
 
     app = create_application()
     assert isinstance(app, QApplication)
+    install_log_redaction()  # every log record (ours and third-party ones) is scrubbed of secrets
     install_exception_hooks()
+    # Garbage is collected on the GUI thread only: a collection in a worker thread could destroy Qt objects
+    # there (see ui/gc.py).
+    collector = install_gui_thread_collector(app)
     window = MainWindow()
     window.show()
     window.runs_tab.start()  # follow running fine-tuning jobs (and notify) from the start
@@ -69,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.check_recovery()
     code = app.exec()
     task_runner().wait_all(5.0)
+    collector.stop()
     return code
 
 
