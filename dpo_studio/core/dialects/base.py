@@ -139,6 +139,45 @@ def clashing_extra(out: dict[str, Any], extra: dict[str, Any], own: Sequence[str
     ]
 
 
+def missing_answer(value: dict[str, Any], key: str, record: PreferenceRecord, issues: list[Issue]) -> None:
+    """Report an absent answer field; an explicit ``null`` is kept so it is written back as it was."""
+    issues.append(issue(codes.ANSWER_MISSING, f"'{key}' is missing.", key))
+    if key in value:
+        record.extra[key] = None
+
+
+def read_metadata(
+    value: dict[str, Any], record: PreferenceRecord, issues: list[Issue], *, warn: bool = True
+) -> None:
+    """Take a top-level ``metadata`` object; any other value is kept as it is (with a warning if ``warn``)."""
+    metadata = value.get("metadata")
+    if isinstance(metadata, dict):
+        record.metadata = dict(metadata)
+    elif "metadata" in value:
+        if warn:
+            issues.append(
+                issue(
+                    codes.METADATA_NOT_OBJECT,
+                    "'metadata' is not an object; it is kept as it is.",
+                    "metadata",
+                    Severity.WARNING,
+                )
+            )
+        record.extra["metadata"] = metadata
+
+
+def read_tools(value: dict[str, Any], record: PreferenceRecord, issues: list[Issue]) -> None:
+    """Take top-level ``tools`` (a list of definitions) and ``parallel_tool_calls``; bad tools are kept."""
+    tools = value.get("tools")
+    if isinstance(tools, list):
+        record.tools = tools
+    elif tools is not None:
+        issues.append(issue(codes.TOOLS_NOT_LIST, "'tools' must be a list of tool definitions.", "tools"))
+        record.extra["tools"] = tools
+    if "parallel_tool_calls" in value:
+        record.parallel_tool_calls = value["parallel_tool_calls"]
+
+
 def app_only_losses(record: PreferenceRecord) -> list[str]:
     """What no file dialect carries: the editor's notes and tags."""
     lost = []

@@ -13,6 +13,7 @@ from dpo_studio.core.dialects.base import (
     Dialect,
     extra_fields,
     issue,
+    missing_answer,
     not_object_issue,
     text_message,
 )
@@ -62,9 +63,7 @@ class H2O(Dialect):
             if isinstance(answer, str):
                 setattr(record, side, [text_message("assistant", answer)])
             elif answer is None:
-                issues.append(issue(codes.ANSWER_MISSING, f"'{key}' is missing.", key))
-                if key in value:
-                    record.extra[key] = None
+                missing_answer(value, key, record, issues)
             else:
                 issues.append(issue(codes.ANSWER_SHAPE, f"'{key}' must be a text.", key))
                 record.extra[key] = answer

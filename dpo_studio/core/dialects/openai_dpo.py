@@ -24,8 +24,9 @@ from dpo_studio.core.dialects.base import (
     issue,
     key_score,
     not_object_issue,
+    read_metadata,
 )
-from dpo_studio.core.findings import Issue, Severity
+from dpo_studio.core.findings import Issue
 from dpo_studio.core.records import PreferenceRecord
 
 _KNOWN = ("input", "preferred_output", "non_preferred_output", "metadata")
@@ -101,19 +102,7 @@ class OpenAIDPO(Dialect):
                 record.extra[key] = answer
             else:
                 setattr(record, side, as_list)
-        metadata = value.get("metadata")
-        if isinstance(metadata, dict):
-            record.metadata = dict(metadata)
-        elif "metadata" in value:
-            issues.append(
-                issue(
-                    codes.METADATA_NOT_OBJECT,
-                    "'metadata' is not an object; it is kept as it is.",
-                    "metadata",
-                    Severity.WARNING,
-                )
-            )
-            record.extra["metadata"] = metadata
+        read_metadata(value, record, issues)
         return record, issues
 
     def to_json(self, record: PreferenceRecord) -> dict[str, Any]:

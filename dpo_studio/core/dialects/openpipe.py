@@ -20,6 +20,8 @@ from dpo_studio.core.dialects.base import (
     issue,
     key_score,
     not_object_issue,
+    read_metadata,
+    read_tools,
 )
 from dpo_studio.core.findings import Issue, Severity
 from dpo_studio.core.records import TRAIN, VALIDATION, PreferenceRecord
@@ -81,27 +83,8 @@ class OpenPipe(Dialect):
             )
             record.extra["rejected_message"] = rejected
         self._parse_split(value, record, issues)
-        metadata = value.get("metadata")
-        if isinstance(metadata, dict):
-            record.metadata = dict(metadata)
-        elif "metadata" in value:
-            issues.append(
-                issue(
-                    codes.METADATA_NOT_OBJECT,
-                    "'metadata' is not an object; it is kept as it is.",
-                    "metadata",
-                    Severity.WARNING,
-                )
-            )
-            record.extra["metadata"] = metadata
-        tools = value.get("tools")
-        if isinstance(tools, list):
-            record.tools = tools
-        elif tools is not None:
-            issues.append(issue(codes.TOOLS_NOT_LIST, "'tools' must be a list of tool definitions.", "tools"))
-            record.extra["tools"] = tools
-        if "parallel_tool_calls" in value:
-            record.parallel_tool_calls = value["parallel_tool_calls"]
+        read_metadata(value, record, issues)
+        read_tools(value, record, issues)
         return record, issues
 
     @staticmethod

@@ -22,7 +22,14 @@ import json
 from typing import Any
 
 from dpo_studio.core.dialects import codes
-from dpo_studio.core.dialects.base import Dialect, extra_fields, issue, not_object_issue, text_message
+from dpo_studio.core.dialects.base import (
+    Dialect,
+    extra_fields,
+    issue,
+    missing_answer,
+    not_object_issue,
+    text_message,
+)
 from dpo_studio.core.dialects.prefix import implicit_message_split
 from dpo_studio.core.findings import Issue, Severity
 from dpo_studio.core.records import Message, PreferenceRecord
@@ -299,9 +306,7 @@ class ShareGPT(Dialect):
             elif isinstance(answer, str):
                 setattr(record, side, [text_message("assistant", answer)])
             elif answer is None:
-                issues.append(issue(codes.ANSWER_MISSING, f"'{key}' is missing.", key))
-                if key in value:
-                    record.extra[key] = None
+                missing_answer(value, key, record, issues)
             else:
                 issues.append(
                     issue(codes.ANSWER_SHAPE, f"'{key}' must be a turn object or a list of turns.", key)

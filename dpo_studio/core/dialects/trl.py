@@ -29,7 +29,10 @@ from dpo_studio.core.dialects.base import (
     is_plain_text,
     issue,
     joined_text,
+    missing_answer,
     not_object_issue,
+    read_metadata,
+    read_tools,
     text_message,
 )
 from dpo_studio.core.dialects.prefix import implicit_message_split, implicit_text_split
@@ -102,19 +105,8 @@ class _TRL(Dialect):
             if "prompt" in value:
                 record.extra["prompt"] = value["prompt"]  # redundant with the whole conversations
             _parse_implicit(value, record, issues)
-        metadata = value.get("metadata")
-        if isinstance(metadata, dict):
-            record.metadata = dict(metadata)
-        elif "metadata" in value:
-            record.extra["metadata"] = metadata
-        tools = value.get("tools")
-        if isinstance(tools, list):
-            record.tools = tools
-        elif tools is not None:
-            issues.append(issue(codes.TOOLS_NOT_LIST, "'tools' must be a list of tool definitions.", "tools"))
-            record.extra["tools"] = tools
-        if "parallel_tool_calls" in value:
-            record.parallel_tool_calls = value["parallel_tool_calls"]
+        read_metadata(value, record, issues, warn=False)
+        read_tools(value, record, issues)
         return record, issues
 
 
@@ -143,9 +135,7 @@ def _parse_explicit(value: dict[str, Any], record: PreferenceRecord, issues: lis
             setattr(record, side, [answer])
             single = True
         elif answer is None:
-            issues.append(issue(codes.ANSWER_MISSING, f"'{key}' is missing.", key))
-            if key in value:
-                record.extra[key] = None
+            missing_answer(value, key, record, issues)
         else:
             issues.append(issue(codes.ANSWER_SHAPE, f"'{key}' must be a text or a list of messages.", key))
             record.extra[key] = answer
@@ -197,9 +187,7 @@ def _parse_implicit(value: dict[str, Any], record: PreferenceRecord, issues: lis
         return
     for key, answer in (("chosen", chosen), ("rejected", rejected)):
         if answer is None:
-            issues.append(issue(codes.ANSWER_MISSING, f"'{key}' is missing.", key))
-            if key in value:
-                record.extra[key] = None
+            missing_answer(value, key, record, issues)
         else:
             record.extra[key] = answer
     if chosen is not None and rejected is not None:
