@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx2
 import openai
@@ -77,40 +77,29 @@ _SHORT_SUFFIX = ProviderTraits(
     supports_training_type=True,
     requires_training_type=True,
 )
+_LONG_SUFFIX = ProviderTraits(
+    kind=ProviderKind.CUSTOM,
+    suffix_max=64,
+    suffix_pattern=re.compile(r"[^\s]{1,64}"),
+    suffix_rule="up to 64 characters without spaces",
+    supports_l2_multiplier=False,
+    supports_training_type=False,
+    requires_training_type=False,
+)
 
+# Azure OpenAI and Foundry projects share Azure's rules; OpenAI and custom servers share OpenAI's.
 TRAITS: dict[ProviderKind, ProviderTraits] = {
     ProviderKind.AZURE_OPENAI: _SHORT_SUFFIX,
-    ProviderKind.FOUNDRY_PROJECT: ProviderTraits(
-        kind=ProviderKind.FOUNDRY_PROJECT,
-        suffix_max=18,
-        suffix_pattern=_SHORT_SUFFIX.suffix_pattern,
-        suffix_rule=_SHORT_SUFFIX.suffix_rule,
-        supports_l2_multiplier=True,
-        supports_training_type=True,
-        requires_training_type=True,
-    ),
-    ProviderKind.OPENAI: ProviderTraits(
+    ProviderKind.FOUNDRY_PROJECT: replace(_SHORT_SUFFIX, kind=ProviderKind.FOUNDRY_PROJECT),
+    ProviderKind.OPENAI: replace(
+        _LONG_SUFFIX,
         kind=ProviderKind.OPENAI,
-        suffix_max=64,
-        suffix_pattern=re.compile(r"[^\s]{1,64}"),
-        suffix_rule="up to 64 characters without spaces",
-        supports_l2_multiplier=False,
-        supports_training_type=False,
-        requires_training_type=False,
         legacy_notice=(
             "OpenAI is winding down self-serve fine-tuning: it is closed to new users and new jobs are "
             "reported to end on 2027-01-06. Existing fine-tuned models keep working."
         ),
     ),
-    ProviderKind.CUSTOM: ProviderTraits(
-        kind=ProviderKind.CUSTOM,
-        suffix_max=64,
-        suffix_pattern=re.compile(r"[^\s]{1,64}"),
-        suffix_rule="up to 64 characters without spaces",
-        supports_l2_multiplier=False,
-        supports_training_type=False,
-        requires_training_type=False,
-    ),
+    ProviderKind.CUSTOM: _LONG_SUFFIX,
 }
 
 
