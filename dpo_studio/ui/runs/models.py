@@ -96,7 +96,27 @@ def format_time(stamp: int | float | None) -> str:
     return datetime.datetime.fromtimestamp(float(stamp)).strftime("%Y-%m-%d %H:%M")
 
 
-class JobsModel(QAbstractTableModel):
+class _FixedColumnsModel(QAbstractTableModel):
+    """A flat table of ``_rows`` under the fixed headers ``COLUMNS`` (the jobs and events tables)."""
+
+    COLUMNS: tuple[str, ...] = ()
+    _rows: Sequence[Any]
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+
+class JobsModel(_FixedColumnsModel):
     """Runs across every connection, with a connection and status filter applied in the model."""
 
     COLUMNS = (
@@ -120,19 +140,6 @@ class JobsModel(QAbstractTableModel):
         self.connection_filter = ""
         self.status_filter: frozenset[JobStatus] | None = None
         self.now = time.time
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -310,7 +317,7 @@ class CheckpointsModel(QAbstractTableModel):
         return self.checkpoint_at(self.best_row)
 
 
-class EventsModel(QAbstractTableModel):
+class EventsModel(_FixedColumnsModel):
     """A run's events, newest first; the search filter is applied here."""
 
     COLUMNS = ("Time", "Level", "Type", "Message")
@@ -320,19 +327,6 @@ class EventsModel(QAbstractTableModel):
         self._all: list[StoredEvent] = []  # newest first
         self._rows: list[StoredEvent] = []
         self.search = ""
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
