@@ -182,6 +182,21 @@ def test_no_match_shows_a_hint_and_clear_button(qtbot: QtBot, tab: DatasetsTab) 
     assert tab.model.rowCount() == 12 and tab.table_stack.currentIndex() == 0
 
 
+def test_new_tag_reaches_the_filter_bar_once_typing_pauses(qtbot: QtBot, tab: DatasetsTab) -> None:
+    open_in(tab, CHAT)
+    session = tab.session
+    record = session.document.record(3)
+    assert record is not None
+    record.tags = ["fresh-tag"]
+    session.edit_record(3, record, "Tag")
+    bar = tab.filter_bar
+    # Recounted after a pause (not on every keystroke of the editor), then offered.
+    qtbot.waitUntil(lambda: bar.tag.findData("fresh-tag") >= 0, timeout=5000)
+    record.tags = []
+    session.edit_record(3, record, "Untag")
+    qtbot.waitUntil(lambda: bar.tag.findData("fresh-tag") < 0, timeout=5000)
+
+
 def test_filter_by_finding_split_and_tag(qtbot: QtBot, tab: DatasetsTab) -> None:
     open_in(tab, CHAT)
     session = tab.session
