@@ -2,7 +2,7 @@
 
 The wizard's pages fill a :class:`WizardDefaults` (also the settings section that remembers the last choices),
 :func:`parse_settings` turns the typed fields into a :class:`DpoHyperparameters` plus per-field problems,
-:func:`review_warnings` and :func:`estimate_plan_cost` feed the review page, and :func:`python_snippet` /
+:func:`review_warnings` and :func:`plan_cost_from_totals` feed the review page, and :func:`python_snippet` /
 :func:`curl_snippet` give the reviewed request as code that reads the key from an environment variable.
 """
 
@@ -17,8 +17,7 @@ from typing import Any
 
 from dpo_studio.core.pricing import CostEstimate, PriceTable, estimate_cost
 from dpo_studio.core.quality import LengthBias
-from dpo_studio.core.records import PreferenceRecord
-from dpo_studio.core.tokens import FileTokens, count_dataset_tokens
+from dpo_studio.core.tokens import FileTokens
 from dpo_studio.core.validation import Profile, profile_for
 from dpo_studio.services.connections import AuthMethod, ConnectionProfile, ProviderKind
 from dpo_studio.services.entra import SCOPE_FOUNDRY, SCOPE_RESOURCE
@@ -281,29 +280,6 @@ class PlanCost:
         return out
 
 
-def estimate_plan_cost(
-    records: Iterable[tuple[int, PreferenceRecord]],
-    *,
-    kind: ProviderKind,
-    model: str,
-    training_type: TrainingType | None,
-    n_epochs: int | None,
-    sft_first: bool,
-    table: PriceTable | None = None,
-) -> PlanCost:
-    """Count the training records' tokens with ``model``'s tokenizer and price the run (both bounds)."""
-    _per_entry, totals = count_dataset_tokens(list(records), model)
-    return plan_cost_from_totals(
-        totals,
-        kind=kind,
-        model=model,
-        training_type=training_type,
-        n_epochs=n_epochs,
-        sft_first=sft_first,
-        table=table,
-    )
-
-
 def plan_cost_from_totals(
     totals: FileTokens,
     *,
@@ -314,7 +290,7 @@ def plan_cost_from_totals(
     sft_first: bool,
     table: PriceTable | None = None,
 ) -> PlanCost:
-    """Price the run from token totals already counted (the training page counts them once)."""
+    """Price the run from the training records' token totals (``core.tokens.count_dataset_tokens``)."""
     provider = validation_provider(kind)
     tier = training_type.value if training_type is not None else None
     dpo = estimate_cost(

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from dpo_studio.core.errors import UserError
+from dpo_studio.core.tokens import count_dataset_tokens
 from dpo_studio.core.training_data import records_at, upload_name
 from dpo_studio.services.errors import Cancelled
 from dpo_studio.services.jobplan import (
@@ -36,7 +37,6 @@ from dpo_studio.services.jobplan import (
     PendingUpload,
     PlanCost,
     curl_snippet,
-    estimate_plan_cost,
     placeholder_for,
     plan_cost_from_totals,
     python_pipeline_snippet,
@@ -284,13 +284,12 @@ class ReviewPage(WizardPage):
         counted = state.training.tokens if indices is None else None
 
         def work(_ctx: TaskContext) -> PlanCost:
-            if counted is not None:  # the whole file trains: its tokens were counted on the data page
-                return plan_cost_from_totals(
-                    counted, kind=kind, model=model, training_type=tier, n_epochs=epochs, sft_first=sft
-                )
-            records = [(i, r) for i, r in enumerate(records_at(dataset, indices))]
-            return estimate_plan_cost(
-                records, kind=kind, model=model, training_type=tier, n_epochs=epochs, sft_first=sft
+            totals = counted
+            if totals is None:  # else the whole file trains: its tokens were counted on the data page
+                records = list(enumerate(records_at(dataset, indices)))
+                _per_entry, totals = count_dataset_tokens(records, model)
+            return plan_cost_from_totals(
+                totals, kind=kind, model=model, training_type=tier, n_epochs=epochs, sft_first=sft
             )
 
         def done(cost: PlanCost) -> None:
