@@ -9,12 +9,11 @@ from pathlib import Path
 from dpo_studio.core.records import TRAIN, VALIDATION, PreferenceRecord
 from dpo_studio.services.connections import ConnectionProfile
 from dpo_studio.services.generation import ChatGenerator, open_generator
-from dpo_studio.services.providers import ProviderOptions
 from tests.apiserver.server import ApiServer
+from tests.provider_options import FAST
 from tests.test_runs_service import connect, fast_provider, start_job
 
 BASE_MODEL = "gpt-4.1-mini-2025-04-14"
-FAST = ProviderOptions(poll_interval=0.01, max_retries=1, timeout=10.0)
 
 
 @dataclass(frozen=True)

@@ -92,13 +92,6 @@ def dpo_request(provider: FineTuningProvider, file_id: str, **changes: object) -
     return request
 
 
-@pytest.fixture(params=["openai", "azure"])
-def server(request: pytest.FixtureRequest) -> ApiServer:
-    """Each test runs against both API styles."""
-    fixture = "api_server" if request.param == "openai" else "azure_api_server"
-    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
-
-
 # ---- the happy path, both styles ------------------------------------------------------------------------
 
 

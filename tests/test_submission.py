@@ -34,11 +34,8 @@ from dpo_studio.services.providers import (
 )
 from dpo_studio.services.submission import FileSlot, StepFailed, Submission, SubmissionPlan
 from tests.apiserver.server import ApiServer
+from tests.provider_options import FAST, MULTIPART
 
-FAST = ProviderOptions(poll_interval=0.01, max_retries=1, timeout=10.0)
-MULTIPART = ProviderOptions(
-    poll_interval=0.01, max_retries=1, timeout=10.0, files_api_limit=1024, part_size=1000
-)
 MODEL = "gpt-4.1-mini-2025-04-14"
 
 
@@ -61,11 +58,6 @@ def write_dataset(folder: Path, count: int = 24, name: str = "pairs.jsonl") -> P
     path = folder / name
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture(params=["openai", "azure"])
-def server(request: pytest.FixtureRequest) -> ApiServer:
-    return request.getfixturevalue("api_server" if request.param == "openai" else "azure_api_server")  # type: ignore[no-any-return]
 
 
 def provider_for(server: ApiServer, options: ProviderOptions = FAST) -> FineTuningProvider:

@@ -40,17 +40,9 @@ from dpo_studio.ui.wizard.pages import (
 )
 from tests.apiserver.server import ApiServer
 from tests.keyring_backends import MemoryKeyring
+from tests.provider_options import FAST, MULTIPART
 
-FAST = ProviderOptions(poll_interval=0.01, max_retries=1, timeout=10.0)
-MULTIPART = ProviderOptions(
-    poll_interval=0.01, max_retries=1, timeout=10.0, files_api_limit=1024, part_size=1000
-)
 MODEL = "gpt-4.1-mini-2025-04-14"
-
-
-@pytest.fixture(params=["openai", "azure"])
-def server(request: pytest.FixtureRequest) -> ApiServer:
-    return request.getfixturevalue("api_server" if request.param == "openai" else "azure_api_server")  # type: ignore[no-any-return]
 
 
 @pytest.fixture
