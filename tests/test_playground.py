@@ -256,24 +256,12 @@ def test_model_picker_follows_new_connections_and_lists_models_once(
 
 
 def test_evaluate_tab_screens_render(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     from PySide6.QtGui import QImage
 
-    from tests.conftest import REPO
+    from tests.screenshot_command import run_screenshot_command
 
     names = ["playground", "blind-comparison", "blind-result", "deploy", "generations"]
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DPO_STUDIO_THEME="light")
-    result = subprocess.run(
-        [sys.executable, "-m", "dpo_studio.ui.screenshots", str(tmp_path), "--only", *names],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_screenshot_command(str(tmp_path), "--only", *names, theme="light")
     assert result.returncode == 0, result.stderr
     for name in names:
         image = QImage(str(tmp_path / f"{name}-light.png"))

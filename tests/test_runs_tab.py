@@ -603,22 +603,10 @@ def test_an_unreadable_history_is_said_once_and_the_tab_keeps_working(qtbot: QtB
 
 def test_the_runs_screens_render(tmp_path: Path) -> None:
     """The screenshot command's Runs screens (live server, real sync) render to real PNGs offscreen."""
-    import os
-    import subprocess
-    import sys
+    from tests.screenshot_command import run_screenshot_command
 
-    from tests.conftest import REPO
-
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DPO_STUDIO_THEME="dark")
     names = ["runs", "run-live", "runs-empty"]
-    result = subprocess.run(
-        [sys.executable, "-m", "dpo_studio.ui.screenshots", str(tmp_path), "--only", *names],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_screenshot_command(str(tmp_path), "--only", *names, theme="dark")
     assert result.returncode == 0, result.stderr[-2000:]
     for name in names:
         image = QImage(str(tmp_path / f"{name}-dark.png"))

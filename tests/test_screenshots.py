@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from PySide6.QtGui import QImage
 
-from tests.conftest import REPO
+from tests.screenshot_command import run_screenshot_command
 
 
 def test_screens_are_registered_and_render_to_png(tmp_path: Path) -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DPO_STUDIO_THEME="dark")
-    listed = subprocess.run(
-        [sys.executable, "-m", "dpo_studio.ui.screenshots", "--list"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    listed = run_screenshot_command("--list", theme="dark", timeout=120)
     assert listed.returncode == 0, listed.stderr
     names = [line.split()[0] for line in listed.stdout.splitlines()]
     assert {"empty", "dataset", "editor", "stats", "recovery", "error-user", "error-bug"} <= set(names)
 
-    result = subprocess.run(
-        [sys.executable, "-m", "dpo_studio.ui.screenshots", str(tmp_path), "--only", "empty", "dataset"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_screenshot_command(str(tmp_path), "--only", "empty", "dataset", theme="dark")
     assert result.returncode == 0, result.stderr
     for name in ("empty-dark.png", "dataset-dark.png"):
         image = QImage(str(tmp_path / name))

@@ -585,24 +585,12 @@ def test_validation_file_overlap_and_a_training_file_on_the_server(
 
 def test_wizard_screens_render(tmp_path: Path) -> None:
     """The wizard's screenshots render (offscreen here; Xvfb for the pictures people look at)."""
-    import os
-    import subprocess
-    import sys
-
     from PySide6.QtGui import QImage
 
-    from tests.conftest import REPO
+    from tests.screenshot_command import run_screenshot_command
 
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DPO_STUDIO_THEME="light")
     names = ["wizard-review", "wizard-training-errors"]
-    result = subprocess.run(
-        [sys.executable, "-m", "dpo_studio.ui.screenshots", str(tmp_path), "--only", *names],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_screenshot_command(str(tmp_path), "--only", *names, theme="light")
     assert result.returncode == 0, result.stderr
     for name in names:
         image = QImage(str(tmp_path / f"{name}-light.png"))
