@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTabWidget,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -43,6 +42,7 @@ from dpo_studio.core.journal import Journal, JournalInfo, discard_journal, pendi
 from dpo_studio.core.paths import APP_NAME, config_dir
 from dpo_studio.core.resources import resource_path
 from dpo_studio.services.settings import settings
+from dpo_studio.ui.empty_state import EmptyState
 from dpo_studio.ui.errors import present_error
 from dpo_studio.ui.session import DocumentSession
 from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
@@ -91,38 +91,21 @@ def sample_dataset() -> Path | None:
     return path if path.exists() else None
 
 
-class EmptyState(QWidget):
+class NoDatasetState(EmptyState):
     """Shown before any dataset is open: what to do first."""
 
     def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.setObjectName("emptyState")
-        # A centred column of readable width; word-wrapped labels get their height from that width.
-        column = QWidget(self)
-        column.setMaximumWidth(self.fontMetrics().averageCharWidth() * 80)
-        outer = QHBoxLayout(self)
-        outer.addStretch(1)
-        outer.addWidget(column, 4)
-        outer.addStretch(1)
-        layout = QVBoxLayout(column)
-        layout.addStretch(2)
-        title = QLabel("No dataset open")
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        title.setFont(font)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint = QLabel(
+        super().__init__(
+            "No dataset open",
             "Open a preference file (OpenAI/Azure DPO, OpenPipe, TRL, HH-RLHF, ShareGPT …), "
             "drop one onto this window, or start a new dataset. "
-            "Everything here works offline; nothing is uploaded until you submit a job."
+            "Everything here works offline; nothing is uploaded until you submit a job.",
+            title_scale=1.6,
+            parent=window,
         )
-        hint.setWordWrap(True)
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setObjectName("emptyHint")
-        layout.addWidget(title)
-        layout.addSpacing(title.fontMetrics().height() // 2)
-        layout.addWidget(hint)
+        self.setObjectName("emptyState")
+        self.hint.setObjectName("emptyHint")
+        layout = self.column
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.open_button = QPushButton("Open…")
@@ -138,14 +121,14 @@ class EmptyState(QWidget):
             self.sample_button.clicked.connect(lambda: window.open_file(sample))
             buttons.addWidget(self.sample_button)
         buttons.addStretch(1)
-        layout.addSpacing(title.fontMetrics().height())
+        layout.addSpacing(self.line_height())
         layout.addLayout(buttons)
         self.recent_label = QLabel()
         self.recent_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.recent_label.setTextFormat(Qt.TextFormat.RichText)
         self.recent_label.setWordWrap(True)
         self.recent_label.linkActivated.connect(lambda link: window.open_file(Path(QUrl(link).toLocalFile())))
-        layout.addSpacing(title.fontMetrics().height())
+        layout.addSpacing(self.line_height())
         layout.addWidget(self.recent_label)
         layout.addStretch(3)
 
@@ -277,7 +260,7 @@ class MainWindow(QMainWindow):
         # is the empty state, which says what to do first.
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.empty_state = EmptyState(self)
+        self.empty_state = NoDatasetState(self)
         self.setCentralWidget(self.tabs)
 
         self.task_status = TaskStatus(self)

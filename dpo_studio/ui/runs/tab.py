@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from dpo_studio.core.pricing import PriceTable, load_price_table
 from dpo_studio.services.history import HistoryStore, history
 from dpo_studio.services.runs import RunDelta, RunListEntry, RunSync, SyncReport, list_runs, load_run_delta
+from dpo_studio.ui.empty_state import EmptyState
 from dpo_studio.ui.errors import present_error
 from dpo_studio.ui.runs.compare import CompareView
 from dpo_studio.ui.runs.models import STATUS_FILTERS, JobsModel, RunRow
@@ -50,32 +51,12 @@ class PassResult:
     delta: RunDelta | None
 
 
-class _EmptyState(QWidget):
+class _EmptyState(EmptyState):
     """What to do when there is nothing to show yet."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        # A centred column of readable width: word-wrapped labels get their height from that width.
-        column = QWidget(self)
-        column.setMaximumWidth(self.fontMetrics().averageCharWidth() * 80)
-        outer = QHBoxLayout(self)
-        outer.addStretch(1)
-        outer.addWidget(column, 4)
-        outer.addStretch(1)
-        layout = QVBoxLayout(column)
-        layout.addStretch(2)
-        self.title = QLabel()
-        font = self.title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        font.setBold(True)
-        self.title.setFont(font)
-        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.title)
-        layout.addSpacing(self.fontMetrics().height() // 2)
-        layout.addWidget(self.hint)
+        super().__init__(parent=parent)
+        layout = self.column
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.connections_button = QPushButton("Add a connection…")
@@ -83,7 +64,7 @@ class _EmptyState(QWidget):
         buttons.addWidget(self.connections_button)
         buttons.addWidget(self.refresh_button)
         buttons.addStretch(1)
-        layout.addSpacing(self.fontMetrics().height())
+        layout.addSpacing(self.line_height())
         layout.addLayout(buttons)
         layout.addStretch(3)
 
