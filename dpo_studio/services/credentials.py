@@ -15,6 +15,7 @@ import keyring
 import keyring.backend
 import keyring.errors
 
+from dpo_studio.core.process_wide import ProcessWide
 from dpo_studio.services.errors import CredentialsMissing, KeyringUnavailable, user_error
 from dpo_studio.services.redaction import forget_secret, register_secret
 
@@ -166,14 +167,6 @@ def _keyring_error(error: Exception) -> Any:
     return KeyringUnavailable(f"The system keyring failed: {converted.message}", converted.hint)
 
 
-_default: CredentialStore | None = None
-_default_lock = threading.Lock()
-
-
-def credential_store() -> CredentialStore:
-    """The process-wide credential store (session-only secrets live as long as the process)."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = CredentialStore()
-        return _default
+credential_store = ProcessWide(
+    CredentialStore, "The process-wide credential store (session-only secrets live as long as the process)."
+)

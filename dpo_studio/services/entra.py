@@ -31,6 +31,7 @@ from azure.identity import (
 
 from dpo_studio.core.atomicfile import atomic_write_bytes
 from dpo_studio.core.paths import data_dir
+from dpo_studio.core.process_wide import ProcessWide
 from dpo_studio.services.connections import AuthMethod, ConnectionProfile, ProviderKind
 from dpo_studio.services.errors import SignInRequired, user_error
 
@@ -209,14 +210,6 @@ def _build_credential(
     )
 
 
-_default: EntraAuthenticator | None = None
-_default_lock = threading.Lock()
-
-
-def entra() -> EntraAuthenticator:
-    """The process-wide authenticator (credentials are reused for the whole run)."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = EntraAuthenticator()
-        return _default
+entra = ProcessWide(
+    EntraAuthenticator, "The process-wide authenticator (credentials are reused for the whole run)."
+)
