@@ -15,6 +15,7 @@ import hashlib
 import math
 import re
 import statistics
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,32 +156,50 @@ def _answer_blank(messages: list[dict[str, Any]], text: str) -> bool:
     return not text.strip() and not any(isinstance(m, dict) and m.get("tool_calls") for m in messages)
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+def _digest(text: str) -> int:
+    # 64-bit keys: a chance collision among a million prompts is about 1 in 40 million.
+    data = text.encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
-def _pair_digest(prompt: bytes, first: bytes, second: bytes) -> bytes:
-    return hashlib.blake2b(prompt + first + second, digest_size=16).digest()
+def _pair_digest(prompt: int, first: int, second: int) -> int:
+    data = b"".join(part.to_bytes(8, "little") for part in (prompt, first, second))
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def _runs(keys: array[int]) -> list[list[int]]:
+    """Positions of equal keys, one list per key seen more than once, in the order keys were first seen."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: each run is in ascending position
+    runs: list[list[int]] = []
+    start = 0
+    for end in range(1, len(order) + 1):
+        if end == len(order) or keys[order[end]] != keys[order[start]]:
+            if end - start > 1:
+                runs.append(order[start:end])
+            start = end
+    runs.sort(key=lambda run: run[0])
+    return runs
 
 
 class QualityCounter:
-    """Builds a :class:`QualityReport` one record at a time, keeping 16-byte digests instead of texts.
+    """Builds a :class:`QualityReport` one record at a time, keeping 64-bit digests instead of texts.
 
-    Holding every prompt and answer text in the grouping dictionaries cost about 6x a 160 MB file in
-    memory; digests keep it to a few bytes per pair. Feed records with :meth:`add`, then call :meth:`finish`.
+    Holding every prompt and answer text in grouping dictionaries cost about 6x a 160 MB file in memory;
+    here each pair leaves a few 8-byte digests in flat arrays, grouped by sorting in :meth:`finish`.
     """
 
     def __init__(self) -> None:
         self.report = QualityReport()
-        self._preferred_lengths: list[int] = []
-        self._rejected_lengths: list[int] = []
-        self._exact: dict[bytes, list[int]] = {}
-        #: Loose (normalised) prompt -> the first exact prompt seen for it; loose keys that met a second.
-        self._near_first: dict[bytes, bytes] = {}
-        self._near_many: set[bytes] = set()
-        self._near_entries: dict[bytes, list[int]] = {}
-        #: Digest of (prompt, preferred, rejected) -> first entry with it.
-        self._seen_pairs: dict[bytes, int] = {}
+        self._preferred_lengths = array("q")
+        self._rejected_lengths = array("q")
+        #: Per record added, in order: entry index, exact and normalised prompt digests.
+        self._entries = array("q")
+        self._exact = array("Q")
+        self._loose = array("Q")
+        #: Digests of (prompt, preferred, rejected) and (prompt, rejected, preferred); 0 when the answers
+        #: are the same text (such a pair contradicts nothing).
+        self._forward = array("Q")
+        self._backward = array("Q")
 
     def add(self, index: int, record: PreferenceRecord) -> None:
         """Count one ``(entry index, record)``."""
@@ -207,21 +226,19 @@ class QualityCounter:
                 bias.same_length += 1
         key = record.prompt_key()
         exact = _digest(key)
-        self._exact.setdefault(exact, []).append(index)
-        loose = _digest(normalise_prompt(key))
-        if self._near_first.setdefault(loose, exact) != exact:
-            self._near_many.add(loose)
-        self._near_entries.setdefault(loose, []).append(index)
+        self._entries.append(index)
+        self._exact.append(exact)
+        self._loose.append(_digest(normalise_prompt(key)))
         if preferred != rejected:
             first, second = _digest(preferred), _digest(rejected)
-            opposite = self._seen_pairs.get(_pair_digest(exact, second, first))
-            if opposite is not None:
-                report.contradiction_count += 1
-                report.contradictions.append((opposite, index))
-            self._seen_pairs.setdefault(_pair_digest(exact, first, second), index)
+            self._forward.append(_pair_digest(exact, first, second) or 1)
+            self._backward.append(_pair_digest(exact, second, first) or 1)
+        else:
+            self._forward.append(0)
+            self._backward.append(0)
 
     def finish(self) -> QualityReport:
-        """The report of everything added so far."""
+        """The report of everything added (call once)."""
         report = self.report
         bias = report.length
         bias.pairs = len(self._preferred_lengths)
@@ -231,16 +248,32 @@ class QualityCounter:
             bias.median_preferred = statistics.median(self._preferred_lengths)
             bias.median_rejected = statistics.median(self._rejected_lengths)
         bias.p_value = sign_test_p_value(bias.preferred_longer, bias.preferred_longer + bias.rejected_longer)
-        report.distinct_prompts = len(self._exact)
-        report.pairs_per_prompt = {}
-        report.duplicate_prompts = []
-        for entries in self._exact.values():
-            report.pairs_per_prompt[len(entries)] = report.pairs_per_prompt.get(len(entries), 0) + 1
-            if len(entries) > 1:
-                report.duplicate_prompts.append(entries)
+        entries, exact = self._entries, self._exact
+        duplicates = _runs(exact)
+        report.distinct_prompts = len(set(exact))
+        report.duplicate_prompts = [[entries[at] for at in run] for run in duplicates]
+        unique = report.distinct_prompts - len(duplicates)
+        report.pairs_per_prompt = {1: unique} if unique else {}
+        for run in duplicates:
+            report.pairs_per_prompt[len(run)] = report.pairs_per_prompt.get(len(run), 0) + 1
         report.near_duplicate_prompts = [
-            entries for loose, entries in self._near_entries.items() if loose in self._near_many
+            [entries[at] for at in run]
+            for run in _runs(self._loose)
+            if any(exact[at] != exact[run[0]] for at in run)
         ]
+        # A pair contradicts the first earlier pair that prefers the other answer to the same prompt.
+        wanted = set(self._backward)
+        wanted.discard(0)
+        first_with: dict[int, int] = {}
+        for at, (forward, backward) in enumerate(zip(self._forward, self._backward, strict=True)):
+            if not forward:
+                continue
+            opposite = first_with.get(backward)
+            if opposite is not None:
+                report.contradiction_count += 1
+                report.contradictions.append((opposite, entries[at]))
+            if forward in wanted:
+                first_with.setdefault(forward, entries[at])
         return report
 
 
