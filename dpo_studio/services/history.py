@@ -28,7 +28,7 @@ from typing import Any
 
 from dpo_studio.core import paths
 from dpo_studio.core.errors import UserError
-from dpo_studio.services.metrics import AXIS_KEYS, SYNONYMS, MetricSet, metrics_from_results_csv
+from dpo_studio.services.metrics import MetricSet, metric_rows, metrics_from_results_csv
 from dpo_studio.services.providers.types import Checkpoint, EventFeed, Job, JobEvent
 from dpo_studio.services.status import JobStatus
 
@@ -269,39 +269,6 @@ def sha256_of_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _number(raw: Any) -> float | None:
-    if isinstance(raw, bool) or raw is None:
-        return None
-    if isinstance(raw, (int, float)):
-        value = float(raw)
-    elif isinstance(raw, str):
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return value if value == value and value not in (float("inf"), float("-inf")) else None
-
-
-def metric_rows(data: dict[str, Any]) -> tuple[int | None, int | None, list[tuple[str, float]]]:
-    """``(step, total_steps, [(name, value)...])`` of one metrics event's ``data`` (every numeric key)."""
-    step = _number(data.get("step"))
-    total = _number(data.get("total_steps"))
-    values: list[tuple[str, float]] = []
-    for key, raw in data.items():
-        if key in AXIS_KEYS:
-            continue
-        value = _number(raw)
-        if value is not None:
-            values.append((SYNONYMS.get(str(key), str(key)), value))
-    return (
-        None if step is None else int(step),
-        None if total is None else int(total),
-        values,
-    )
 
 
 class HistoryStore:

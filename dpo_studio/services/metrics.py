@@ -64,18 +64,13 @@ class MetricSet:
 
     def add_row(self, row: Mapping[str, Any]) -> bool:
         """Record each numeric value of one metrics row (event ``data`` or CSV row); False without a step."""
-        step = _number(row.get("step"))
+        step, total, values = metric_rows(row)
         if step is None:
             return False
-        total = _number(row.get("total_steps"))
         if total is not None:
-            self.total_steps = int(total)
-        for key, raw in row.items():
-            if key in AXIS_KEYS:
-                continue
-            value = _number(raw)
-            if value is not None:
-                self.add(str(key), int(step), value)
+            self.total_steps = total
+        for name, value in values:
+            self.add(name, step, value)
         return True
 
     def names(self) -> list[str]:
@@ -86,6 +81,27 @@ class MetricSet:
         """The highest step seen in any series."""
         steps = [max(s.points) for s in self.series.values() if s.points]
         return max(steps) if steps else None
+
+
+def metric_rows(row: Mapping[str, Any]) -> tuple[int | None, int | None, list[tuple[str, float]]]:
+    """``(step, total_steps, [(name, value)...])`` of one metrics row (event ``data`` or CSV row).
+
+    Every numeric key but the axes counts; names are already mapped through :data:`SYNONYMS`.
+    """
+    step = _number(row.get("step"))
+    total = _number(row.get("total_steps"))
+    values: list[tuple[str, float]] = []
+    for key, raw in row.items():
+        if key in AXIS_KEYS:
+            continue
+        value = _number(raw)
+        if value is not None:
+            values.append((SYNONYMS.get(str(key), str(key)), value))
+    return (
+        None if step is None else int(step),
+        None if total is None else int(total),
+        values,
+    )
 
 
 def _number(raw: Any) -> float | None:
