@@ -19,6 +19,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from dpo_studio.core import annotations as sidecar
 from dpo_studio.core.atomicfile import atomic_write_bytes
 from dpo_studio.core.dataset import Dataset, Entry, EntryKind, read_file_bytes
 from dpo_studio.core.detect import Detection
@@ -112,6 +115,11 @@ class Document:
         self.bom: bool = self.dataset.layout.bom
         #: How the dialect was chosen when opening (``None`` when the caller named it).
         self.detection: Detection | None = None
+        #: Notes and tags from the sidecar whose example is no longer in the file (written back on save).
+        self.unmatched_annotations: list[sidecar.StoredAnnotation] = []
+        #: Something to tell the user about the notes and tags sidecar (unreadable, unmatched notes).
+        self.annotations_warning: UserError | None = None
+        self._sidecar_broken = False
         if self.path is None and self.dataset.entries:
             # Contents that exist in no file yet (an import) are unsaved work from the start.
             self._saved_revision = -1
@@ -152,7 +160,29 @@ class Document:
         document.source_digest = digest[0]
         document.source_size = len(data)
         document.detection = detection
+        document._load_annotations()
         return document
+
+    def _load_annotations(self) -> None:
+        """Put the notes and tags of the sidecar (``<file>.dpo-studio.json``) on their examples."""
+        assert self.path is not None
+        try:
+            stored, unmatched = sidecar.read(self.path)
+        except sidecar.SidecarError as error:
+            self.annotations_warning = error
+            self._sidecar_broken = True
+            return
+        if not stored and not unmatched:
+            return
+        self.unmatched_annotations = unmatched + sidecar.attach(self.dataset, stored)
+        if self.unmatched_annotations:
+            count = len(self.unmatched_annotations)
+            self.annotations_warning = UserError(
+                f"{count} note{'s' if count != 1 else ''} or tag{'s' if count != 1 else ''} in "
+                f"{sidecar.sidecar_path(self.path).name} belong to examples that are no longer in "
+                f"{self.path.name} (changed outside DPO Studio).",
+                "They are kept in that file (under 'unmatched') so you can copy them back by hand.",
+            )
 
     @classmethod
     def new(
@@ -406,7 +436,10 @@ class Document:
             )
         use_bom = self.bom if bom is None else bom
         converted = target.name != self.dataset.dialect.name
-        data = self.dataset.to_bytes(target, bom=use_bom)
+        data = self._bytes_to_write(target, use_bom)
+        reread = Dataset.from_bytes(data, target, target_path) if converted else None
+        # Notes and tags first: if they cannot be written, nothing is saved and nothing is lost.
+        self._save_annotations(target_path, reread)
         atomic_write_bytes(target_path, data)
         self.path = target_path
         self.dataset.path = target_path
@@ -414,12 +447,61 @@ class Document:
         self.source_digest = hashlib.sha256(data).hexdigest()
         self.source_size = len(data)
         if converted:
-            self.dataset = Dataset.from_bytes(data, target, target_path)
+            assert reread is not None
+            self.dataset = reread
             self._per_entry = [None] * len(self.dataset.entries)
             self._report = None
             self._changed(Change(ChangeKind.RESET, ()))
         self.mark_clean()
         return converted
+
+    def _bytes_to_write(self, target: Dialect, bom: bool) -> bytes:
+        """The file's bytes; a line whose record differs from its source only in notes or tags is copied."""
+        dataset = self.dataset
+        if target.name != dataset.dialect.name:
+            return dataset.to_bytes(target, bom=bom)
+        entries = list(dataset.entries)
+        for index, entry in enumerate(entries):
+            if entry.record is None or entry.raw is None or entry.kind is not EntryKind.RECORD:
+                continue
+            if not (entry.record.notes or entry.record.tags):
+                continue
+            source = replace(entry, record=None)
+            try:
+                original, _issues = dataset.dialect.parse(orjson.loads(entry.raw))
+            except (orjson.JSONDecodeError, TypeError, ValueError):
+                continue
+            if sidecar.without_app_fields(entry.record) == original:
+                entries[index] = source
+        view = Dataset(dataset.dialect, entries, dataset.layout, dataset.path, dataset.file_findings)
+        return view.to_bytes(target, bom=bom)
+
+    def _save_annotations(self, target_path: Path, reread: Dataset | None) -> None:
+        """Write (or delete) the notes and tags sidecar of ``target_path``; ``reread`` after a conversion."""
+        items = sidecar.collect(self.dataset)
+        if reread is not None:
+            # After a conversion the records are read back from the new file: carry the notes and tags over
+            # by position (each non-blank entry is written as one line), falling back to the content keys.
+            written = [
+                entry
+                for entry in self.dataset.entries
+                if entry.kind is not EntryKind.BLANK and (entry.edited or entry.raw is not None)
+            ]
+            by_position = {
+                position: sidecar.Annotation.of(entry.record)
+                for position, entry in enumerate(written)
+                if entry.record is not None and sidecar.Annotation.of(entry.record)
+            }
+            if by_position and len(written) == len(reread.entries):
+                for position, annotation in by_position.items():
+                    record = reread.record(position).clone()
+                    annotation.apply(record)
+                    reread.entries[position].record = record
+            elif items:
+                sidecar.attach(reread, items)
+            items = sidecar.collect(reread)
+        sidecar.write(target_path, items, self.unmatched_annotations, keep_broken=self._sidecar_broken)
+        self._sidecar_broken = False
 
     def mark_clean(self) -> None:
         """Declare the contents equal to the saved file (the undo history returned to the save point)."""

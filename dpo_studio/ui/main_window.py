@@ -666,6 +666,9 @@ class MainWindow(QMainWindow):
                 f"Opened {path.name}: {len(document.record_indices())} examples", 5000
             )
             self.documentOpened.emit()
+            if document.annotations_warning is not None:
+                # An unreadable notes file (or notes whose example is gone) does not stop the opening.
+                present_error(self, document.annotations_warning, f"Notes and tags of {path.name}")
 
         def failed(error: BaseException) -> None:
             self._end_loading(page)

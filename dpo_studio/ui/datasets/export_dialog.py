@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dpo_studio.core.annotations import APP_ONLY_FIELDS
 from dpo_studio.core.dialects import Dialect, writable_dialects
 from dpo_studio.core.document import Document
 from dpo_studio.ui.datasets.exporting import ExportPlan, ExportSummary, default_paths, summarize_export
@@ -250,7 +251,8 @@ def describe_summary(summary: ExportSummary, dialect: Dialect, *, separate: bool
     if summary.losses:
         lines.append(f"{dialect.label} cannot carry:")
         for loss, count in sorted(summary.losses.items(), key=lambda item: -item[1]):
-            lines.append(f"  • {loss} ({plural(count, 'example')})")
+            kept = " — they stay in this dataset's notes file" if loss in APP_ONLY_FIELDS else ""
+            lines.append(f"  • {loss} ({plural(count, 'example')}){kept}")
     else:
         lines.append(f"Nothing is lost: {dialect.label} carries everything in these examples.")
     return "\n".join(lines)

@@ -48,7 +48,7 @@ class DetailsPanel(QWidget):
         self.notes = SessionTextEdit(
             undo_stack,
             fit_lines=(3, 10),
-            placeholder="Why is one better? Notes stay with the example.",
+            placeholder="Why is one better? Saved with the dataset, in a notes file beside it.",
         )
         self.notes.setObjectName("notesField")
         self.notes.setAccessibleName("Notes")

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dpo_studio.core.annotations import APP_ONLY_FIELDS
 from dpo_studio.core.dataset import EntryKind
 from dpo_studio.core.findings import Finding
 from dpo_studio.core.records import PreferenceRecord
@@ -451,7 +452,10 @@ class PairEditor(QWidget):
         self.rejected.show_answer(record.rejected, fresh=fresh)
         self.details.show_record(record, fresh=fresh)
         dialect = document.dialect
-        self.details.show_losses(dialect.label, dialect.losses(record) if dialect.writable else [])
+        # Notes and tags are saved in the notes file beside the dataset (core.annotations), so they are no
+        # loss of saving in the file's own format.
+        losses = [loss for loss in dialect.losses(record) if loss not in APP_ONLY_FIELDS]
+        self.details.show_losses(dialect.label, losses if dialect.writable else [])
         self.actions_by_name["flag"].setChecked(FLAG_TAG in record.tags)
         if fresh:
             self.refresh_differences()
