@@ -62,6 +62,7 @@ from dpo_studio.ui.loop.common import (
     default_generator_factory,
     land_pairs,
     remember_model,
+    scrollable,
     secondary,
 )
 from dpo_studio.ui.loop.models import CandidatePairsModel, ComparisonsModel, EvaluationsModel
@@ -278,7 +279,7 @@ class BlindEvaluationPage(QWidget):
         layout = QVBoxLayout(self)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack)
-        self.setup_page = self._build_setup()
+        self.setup_page = scrollable(self._build_setup())
         self.comparison_page = ComparisonPage()
         self.comparison_page.picked.connect(self.pick)
         self.comparison_page.back.connect(self.go_back)

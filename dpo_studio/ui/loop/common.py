@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QWidget
 
 from dpo_studio.core.records import PreferenceRecord
 from dpo_studio.services.connections import ConnectionProfile, ConnectionStore, ProviderKind
@@ -84,6 +84,15 @@ class ModelTarget:
         return self.model
 
 
+def scrollable(page: QWidget) -> QScrollArea:
+    """``page`` in a frameless scroll area, so a tall form never sets the main window's minimum height."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(page)
+    return area
+
+
 class ModelPicker(QWidget):
     """A connection and a model (or deployment) name, with suggestions loaded in the background."""
 
@@ -101,15 +110,21 @@ class ModelPicker(QWidget):
             label.setFont(font)
             layout.addWidget(label)
         self.connection_combo = QComboBox()
-        self.connection_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Sized by a few characters, not by the longest name, so two pickers side by side fit a small screen
+        # (the full name is in the popup and the tooltip).
+        self.connection_combo.setMinimumContentsLength(10)
+        self.connection_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.connection_combo.setToolTip("The connection the model is called through")
         self.model_combo = QComboBox()
         self.model_combo.setEditable(True)
         self.model_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.model_combo.setMinimumContentsLength(24)
+        self.model_combo.setMinimumContentsLength(14)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        layout.addWidget(self.connection_combo)
-        layout.addWidget(self.model_combo, 1)
+        # Both grow with the window (the model name twice as much); neither needs its full text to fit.
+        layout.addWidget(self.connection_combo, 1)
+        layout.addWidget(self.model_combo, 2)
         self._profiles: list[ConnectionProfile] = []
         self._loading: Any = None
         self._suggested: set[str] = set()  # connections whose models were listed already
@@ -174,6 +189,10 @@ class ModelPicker(QWidget):
 
     def _connection_changed(self, *_args: object) -> None:
         profile = self.profile
+        # The box may be narrower than the name: the tooltip always has it whole.
+        self.connection_combo.setToolTip(
+            f"The connection the model is called through: {self.connection_combo.currentText()}"
+        )
         typed = self.model
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
