@@ -240,3 +240,34 @@ def test_a_note_typed_in_the_editor_is_there_after_reopening(
     assert second.editor is not None
     second.show_tab(second.editor)
     qtbot.waitUntil(lambda: second.editor.details.notes.toPlainText() == "Checked by hand", timeout=5000)
+
+
+def test_export_still_names_notes_and_tags_as_not_in_the_exported_file(data: Path) -> None:
+    from dpo_studio.core.dialects import get_dialect
+    from dpo_studio.ui.datasets.export_dialog import describe_summary
+    from dpo_studio.ui.datasets.exporting import summarize_export
+
+    document = Document.open(data)
+    annotate(document, 0, "a note", ("flagged",))
+    dialect = get_dialect("openai_dpo")
+    summary = summarize_export(document.snapshot(), dialect, separate=False)
+    assert summary.losses.get("notes") == 1 and summary.losses.get("tags") == 1
+    text = describe_summary(summary, dialect, separate=False, skip=False)
+    assert "notes (1 example) — they stay in this dataset's notes file" in text
+
+
+def test_the_app_says_when_the_notes_file_cannot_be_read(
+    qtbot: QtBot, windows: list[MainWindow], data: Path
+) -> None:
+    from dpo_studio.ui.errors import PresentedError, set_presenter_hook
+
+    sidecar.sidecar_path(data).write_text("not json", encoding="utf-8")
+    shown: list[PresentedError] = []
+    old = set_presenter_hook(shown.append)
+    try:
+        window = open_in_new_window(qtbot, windows, data)
+    finally:
+        set_presenter_hook(old)
+    assert len(window.session.document) == 40
+    assert [item.expected for item in shown] == [True]
+    assert "pairs.jsonl.dpo-studio.json" in shown[0].message and ".broken" in shown[0].hint
