@@ -8,6 +8,7 @@ they live only in the OS keyring (see ``services.credentials``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import threading
@@ -55,10 +56,8 @@ class SettingsStore:
         except (OSError, ValueError):
             # A damaged settings file must not stop the app; keep it aside for the user and start fresh.
             broken = self.path.with_suffix(".broken.json")
-            try:
+            with contextlib.suppress(OSError):
                 self.path.replace(broken)
-            except OSError:
-                pass
             return {"version": SCHEMA_VERSION, "sections": {}}
         if not isinstance(document, dict):
             return {"version": SCHEMA_VERSION, "sections": {}}
