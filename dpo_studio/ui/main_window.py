@@ -337,6 +337,12 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcuts(Key.Redo)
         self.find_action = self._action("&Find…", self.focus_find, Key.Find, "Filter the examples by text")
         self.about_action = self._action("&About DPO Studio", self.show_about)
+        self.connections_action = self._action(
+            "&Connections…",
+            self.open_connections,
+            None,
+            "Add, test or remove Azure, Foundry and OpenAI connections",
+        )
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _create_menus(self) -> None:
@@ -350,6 +356,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
         file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.connections_action)
         file_menu.addSeparator()
         file_menu.addAction(self.close_action)
         file_menu.addAction(self.quit_action)
@@ -773,6 +781,10 @@ class MainWindow(QMainWindow):
             if self.datasets_tab is not None:
                 self.show_tab(self.datasets_tab)
             hook()
+
+    def open_connections(self) -> None:
+        """File ▸ Connections…: the Runs tab owns the dialog so that its jobs refresh when it closes."""
+        self.runs_tab.open_connections()
 
     def show_about(self) -> None:
         """Help ▸ About."""
