@@ -11,7 +11,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 REPO = Path(__file__).resolve().parents[1]
 
 # Feature fixtures live next to what they serve; list their modules here.
-pytest_plugins: list[str] = ["tests.keyring_backends", "tests.apiserver.fixtures"]
+pytest_plugins: list[str] = ["tests.keyring_backends", "tests.apiserver.fixtures", "tests.presented_errors"]
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from dpo_studio.core.preference_sources import SOURCE_CRITERIA_JUDGE, SOURCE_USE
 from dpo_studio.core.winrate import wilson_interval
 from dpo_studio.services.evaluation import USER, Verdict, load_evaluations
 from dpo_studio.services.history import HistoryStore
+from dpo_studio.ui.errors import PresentedError
 from dpo_studio.ui.loop.blind_eval import BlindEvaluationPage
 from dpo_studio.ui.session import DocumentSession
 from dpo_studio.ui.tasks import task_runner
@@ -209,19 +210,15 @@ def test_evaluation_models_pass_the_model_tester(
     qtmodeltester.check(dialog.model)  # type: ignore[attr-defined]
 
 
-def test_missing_choices_are_explained(qtbot: QtBot, session: DocumentSession, tmp_path: Path) -> None:
-    from dpo_studio.ui import errors
-
-    shown: list[errors.PresentedError] = []
-    old = errors.set_presenter_hook(shown.append)
-    try:
-        page = BlindEvaluationPage(session, store=lambda: HistoryStore(tmp_path / "h.sqlite3"))
-        qtbot.addWidget(page)
-        page.start()
-        assert shown and "model for A and for B" in shown[-1].message
-        assert page.task is None and page.stack.currentWidget() is page.setup_page
-    finally:
-        errors.set_presenter_hook(old)
+def test_missing_choices_are_explained(
+    qtbot: QtBot, session: DocumentSession, tmp_path: Path, presented: list[PresentedError]
+) -> None:
+    shown = presented
+    page = BlindEvaluationPage(session, store=lambda: HistoryStore(tmp_path / "h.sqlite3"))
+    qtbot.addWidget(page)
+    page.start()
+    assert shown and "model for A and for B" in shown[-1].message
+    assert page.task is None and page.stack.currentWidget() is page.setup_page
 
 
 def test_runs_tab_evaluate_and_deploy_actions_reach_the_evaluate_tab(

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from dpo_studio.services.connections import AuthMethod, ConnectionStore, ProviderKind
 from dpo_studio.services.credentials import SERVICE, CredentialStore
 from dpo_studio.services.entra import EntraAuthenticator
-from dpo_studio.ui import errors as ui_errors
 from dpo_studio.ui.connections import ConnectionsDialog
 from dpo_studio.ui.tasks import task_runner
 from tests.apiserver.server import ApiServer
 from tests.keyring_backends import MemoryKeyring
-
-
-@pytest.fixture
-def unexpected() -> Iterator[list[ui_errors.PresentedError]]:
-    """Errors that reached the one presenter (a failed test connection must not get there)."""
-    shown: list[ui_errors.PresentedError] = []
-    old = ui_errors.set_presenter_hook(shown.append)
-    yield shown
-    ui_errors.set_presenter_hook(old)
 
 
 def open_dialog(qtbot: QtBot) -> ConnectionsDialog:
@@ -52,7 +39,7 @@ def fill(dialog: ConnectionsDialog, name: str, kind: ProviderKind, endpoint: str
 
 
 def test_add_save_and_test_a_connection(
-    qtbot: QtBot, api_server: ApiServer, memory_keyring: MemoryKeyring, unexpected: list[object]
+    qtbot: QtBot, api_server: ApiServer, memory_keyring: MemoryKeyring, presented: list[object]
 ) -> None:
     dialog = open_dialog(qtbot)
     assert "In-memory test keyring" in dialog.keyring_label.text()
@@ -84,11 +71,11 @@ def test_add_save_and_test_a_connection(
     assert report is not None and "gpt-4.1-mini-2025-04-14" in report.dpo_models
     assert "can be fine-tuned with DPO" in dialog.result_label.text()
     assert "127.0.0.1" in dialog.result_label.text()
-    assert unexpected == []
+    assert presented == []
 
 
 def test_failed_test_is_explained_in_the_dialog(
-    qtbot: QtBot, api_server: ApiServer, memory_keyring: MemoryKeyring, unexpected: list[object]
+    qtbot: QtBot, api_server: ApiServer, memory_keyring: MemoryKeyring, presented: list[object]
 ) -> None:
     dialog = open_dialog(qtbot)
     fill(dialog, "Wrong key", ProviderKind.CUSTOM, api_server.base_url, "sk-wrong-0123456789abcdef")
@@ -97,7 +84,7 @@ def test_failed_test_is_explained_in_the_dialog(
     text = dialog.result_label.text()
     assert "did not accept the credentials" in text and "What to do:" in text
     assert "0123456789abcdef" not in text
-    assert dialog.last_error is not None and unexpected == []
+    assert dialog.last_error is not None and presented == []
 
 
 def test_unreachable_endpoint_is_explained(qtbot: QtBot, memory_keyring: MemoryKeyring) -> None:
@@ -177,7 +164,7 @@ def test_delete_asks_then_removes_profile_and_key(
 
 
 def test_sign_in_problem_is_explained(
-    qtbot: QtBot, memory_keyring: MemoryKeyring, unexpected: list[object]
+    qtbot: QtBot, memory_keyring: MemoryKeyring, presented: list[object]
 ) -> None:
     dialog = open_dialog(qtbot)
     fill(dialog, "Dev", ProviderKind.AZURE_OPENAI, "https://res.openai.azure.com")
@@ -187,4 +174,4 @@ def test_sign_in_problem_is_explained(
     settle(qtbot)
     text = dialog.result_label.text()
     assert "Azure CLI" in text and "What to do:" in text  # no az on this machine: said plainly
-    assert unexpected == []
+    assert presented == []

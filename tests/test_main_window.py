@@ -4,7 +4,7 @@ drag and drop, window state, errors shown instead of lost work."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -215,21 +215,14 @@ def test_window_state_is_remembered(qtbot: QtBot, data: Path) -> None:
     second.close()
 
 
-def capture_presented() -> tuple[list[errors.PresentedError], Callable[[], None]]:
-    shown: list[errors.PresentedError] = []
-    old = errors.set_presenter_hook(shown.append)
-    return shown, lambda: errors.set_presenter_hook(old)
-
-
-def test_opening_a_missing_file_shows_a_plain_error(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
-    shown, restore = capture_presented()
-    try:
-        handle = window.open_file(tmp_path / "gone.jsonl")
-        assert handle is not None
-        with qtbot.waitSignal(handle.ended, timeout=10000):
-            pass
-    finally:
-        restore()
+def test_opening_a_missing_file_shows_a_plain_error(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, presented: list[errors.PresentedError]
+) -> None:
+    shown = presented
+    handle = window.open_file(tmp_path / "gone.jsonl")
+    assert handle is not None
+    with qtbot.waitSignal(handle.ended, timeout=10000):
+        pass
     assert len(shown) == 1 and shown[0].expected
     assert "No file at" in shown[0].message
     assert window.showing_empty_state

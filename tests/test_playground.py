@@ -18,6 +18,7 @@ from dpo_studio.core.preference_sources import (
     SOURCE_USER_CHOICE,
     SOURCE_USER_EDIT,
 )
+from dpo_studio.ui.errors import PresentedError
 from dpo_studio.ui.loop import LoopTab
 from dpo_studio.ui.loop.generations import GenerationsPage
 from dpo_studio.ui.loop.playground import PlaygroundPage
@@ -112,37 +113,36 @@ def test_playground_streams_two_answers_and_uses_them_as_an_example(
 
 
 def test_playground_stop_and_missing_choices(
-    api_server: ApiServer, tmp_path: Path, qtbot: QtBot, session: DocumentSession
+    api_server: ApiServer,
+    tmp_path: Path,
+    qtbot: QtBot,
+    session: DocumentSession,
+    presented: list[PresentedError],
 ) -> None:
-    from dpo_studio.ui import errors
 
-    shown: list[errors.PresentedError] = []
-    old = errors.set_presenter_hook(shown.append)
-    try:
-        setup = tuned_setup(api_server, tmp_path)
-        page = PlaygroundPage(session)
-        qtbot.addWidget(page)
-        page.user_edit.setPlainText("Hello")
-        page.send()  # no models chosen
-        assert shown and "Choose a connection and a model" in shown[-1].message
-        choose(page.columns[0].picker, setup, setup.tuned_name)
-        choose(page.columns[1].picker, setup, "gpt-7")
-        page.send()
-        qtbot.waitUntil(lambda: not page.busy, timeout=20000)
-        assert "could not find" in shown[-1].message  # the unknown model, explained
-        assert page.columns[1].result is None and page.columns[0].result is not None
+    shown = presented
+    setup = tuned_setup(api_server, tmp_path)
+    page = PlaygroundPage(session)
+    qtbot.addWidget(page)
+    page.user_edit.setPlainText("Hello")
+    page.send()  # no models chosen
+    assert shown and "Choose a connection and a model" in shown[-1].message
+    choose(page.columns[0].picker, setup, setup.tuned_name)
+    choose(page.columns[1].picker, setup, "gpt-7")
+    page.send()
+    qtbot.waitUntil(lambda: not page.busy, timeout=20000)
+    assert "could not find" in shown[-1].message  # the unknown model, explained
+    assert page.columns[1].result is None and page.columns[0].result is not None
 
-        choose(page.columns[1].picker, setup, BASE_MODEL)
-        api_server.stream_delay = 0.05
-        page.send()
-        qtbot.waitUntil(lambda: len(page.columns[0].updates) >= 1, timeout=20000)
-        page.stop()
-        qtbot.waitUntil(lambda: not page.busy, timeout=20000)
-        assert [c.status.text() for c in page.columns] == ["Stopped.", "Stopped."]
-        assert all(c.result is None for c in page.columns)
-        assert not page.a_better_button.isEnabled()
-    finally:
-        errors.set_presenter_hook(old)
+    choose(page.columns[1].picker, setup, BASE_MODEL)
+    api_server.stream_delay = 0.05
+    page.send()
+    qtbot.waitUntil(lambda: len(page.columns[0].updates) >= 1, timeout=20000)
+    page.stop()
+    qtbot.waitUntil(lambda: not page.busy, timeout=20000)
+    assert [c.status.text() for c in page.columns] == ["Stopped.", "Stopped."]
+    assert all(c.result is None for c in page.columns)
+    assert not page.a_better_button.isEnabled()
 
 
 def test_pairs_from_generations_all_four_sources(

@@ -19,6 +19,7 @@ from dpo_studio.services.history import HistoryStore, StatusChange, StoredEvent
 from dpo_studio.services.providers import Checkpoint, Job, JobEvent
 from dpo_studio.services.runs import RunSync, SyncOptions
 from dpo_studio.services.status import JobStatus
+from dpo_studio.ui.errors import PresentedError
 from dpo_studio.ui.runs import RunsTab
 from dpo_studio.ui.runs.chart import ChartPanel, SeriesBuffer
 from dpo_studio.ui.runs.models import CheckpointsModel, EventsModel, JobsModel, RunRow
@@ -582,23 +583,19 @@ def test_the_qt_binding_keeps_none_alive(qtbot: QtBot) -> None:
     assert sys.getrefcount(None) - before > -100  # (6.12.0 on 3.11: -4000, then a crash later)
 
 
-def test_an_unreadable_history_is_said_once_and_the_tab_keeps_working(qtbot: QtBot, tmp_path: Path) -> None:
-    from dpo_studio.ui import errors
-
+def test_an_unreadable_history_is_said_once_and_the_tab_keeps_working(
+    qtbot: QtBot, tmp_path: Path, presented: list[PresentedError]
+) -> None:
     store = HistoryStore(tmp_path / "history.sqlite3")
-    shown: list[object] = []
-    previous = errors.set_presenter_hook(shown.append)
-    try:
-        _window, tab = make_tab(qtbot, store)
-        store.close()  # from now on every read fails with a user error
-        for _ in range(3):
-            sync_now(qtbot, tab)
-        assert tab.sync_label.text() == "The run history could not be read."
-        assert len(shown) == 1 and "closed" in shown[0].message  # type: ignore[attr-defined]
-        assert tab.refresh_button.isEnabled() and tab.timer.isActive()
-        tab.shutdown()
-    finally:
-        errors.set_presenter_hook(previous)
+    shown: list[object] = presented
+    _window, tab = make_tab(qtbot, store)
+    store.close()  # from now on every read fails with a user error
+    for _ in range(3):
+        sync_now(qtbot, tab)
+    assert tab.sync_label.text() == "The run history could not be read."
+    assert len(shown) == 1 and "closed" in shown[0].message  # type: ignore[attr-defined]
+    assert tab.refresh_button.isEnabled() and tab.timer.isActive()
+    tab.shutdown()
 
 
 def test_the_runs_screens_render(tmp_path: Path) -> None:

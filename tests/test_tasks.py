@@ -11,21 +11,13 @@ from pytestqt.qtbot import QtBot
 
 from dpo_studio.core.errors import UserError
 from dpo_studio.ui import errors
-from dpo_studio.ui.errors import PresentedError, describe, present_error, set_presenter_hook
+from dpo_studio.ui.errors import PresentedError, describe, present_error
 from dpo_studio.ui.tasks import TaskContext, TaskRunner
 
 
 @pytest.fixture
 def runner(qtbot: QtBot) -> TaskRunner:
     return TaskRunner(QApplication.instance())
-
-
-@pytest.fixture
-def presented() -> Any:
-    shown: list[PresentedError] = []
-    old = set_presenter_hook(shown.append)
-    yield shown
-    set_presenter_hook(old)
 
 
 def test_result_arrives_on_the_gui_thread(qtbot: QtBot, runner: TaskRunner) -> None:

@@ -25,7 +25,6 @@ from dpo_studio.services.providers import ProviderOptions, job_request_body, ope
 from dpo_studio.services.runs import RunSync
 from dpo_studio.services.settings import settings
 from dpo_studio.services.submission import Step
-from dpo_studio.ui import errors as ui_errors
 from dpo_studio.ui.session import DocumentSession
 from dpo_studio.ui.tasks import task_runner
 from dpo_studio.ui.wizard import FineTuneTab, JobWizard
@@ -43,15 +42,6 @@ from tests.keyring_backends import MemoryKeyring
 from tests.provider_options import FAST, MULTIPART
 
 MODEL = "gpt-4.1-mini-2025-04-14"
-
-
-@pytest.fixture
-def unexpected() -> Iterator[list[ui_errors.PresentedError]]:
-    """Errors that reached the error presenter (the wizard explains its own failures inline)."""
-    shown: list[ui_errors.PresentedError] = []
-    old = ui_errors.set_presenter_hook(shown.append)
-    yield shown
-    ui_errors.set_presenter_hook(old)
 
 
 def pair(index: int, prompt: int | None = None) -> dict[str, object]:
@@ -186,7 +176,7 @@ def submit(qtbot: QtBot, wizard: JobWizard) -> None:
 
 
 def test_wizard_end_to_end_sends_the_reviewed_request(
-    qtbot: QtBot, server: ApiServer, memory_keyring: MemoryKeyring, tmp_path: Path, unexpected: list[object]
+    qtbot: QtBot, server: ApiServer, memory_keyring: MemoryKeyring, tmp_path: Path, presented: list[object]
 ) -> None:
     connection_id = connect(server)
     path = write_pairs(tmp_path / "tone.jsonl", [pair(i, prompt=i // 2) for i in range(40)])
@@ -259,7 +249,7 @@ def test_wizard_end_to_end_sends_the_reviewed_request(
     with qtbot.waitSignal(wizard.runRequested) as jumped:
         wizard.accept()
     assert jumped.args == [connection_id, job_id]
-    assert not unexpected
+    assert not presented
 
     again = make_wizard(qtbot, None)  # the next wizard starts from the remembered choices
     assert again.state.defaults.suffix == "tone-v1"
