@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from dpo_studio.core.errors import UserError
 from dpo_studio.core.pricing import PriceTable
 from dpo_studio.services.connections import ConnectionProfile, ConnectionStore, ProviderKind
-from dpo_studio.services.errors import ServiceError
 from dpo_studio.services.history import (
     HistoryStore,
     MetricColumns,
@@ -317,12 +316,6 @@ def _message(error: BaseException) -> str:
     if isinstance(error, UserError):
         return f"{error.message} {error.hint}".strip()
     return f"Unexpected error: {type(error).__name__}: {error}"
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether retrying later may help (connection drops, 429, 5xx, timeouts)."""
-    status = getattr(error, "status", None)
-    return isinstance(error, ServiceError) and (status is None or status == 429 or status >= 500)
 
 
 # ---- figures for the runs list ----------------------------------------------------------------------------

@@ -103,16 +103,6 @@ def text_message(role: str, text: str) -> Message:
     return {"role": role, "content": text}
 
 
-def shared_prefix_length(first: Sequence[Any], second: Sequence[Any]) -> int:
-    """How many leading items two sequences (strings or message lists) have in common."""
-    length = 0
-    for left, right in zip(first, second, strict=False):
-        if left != right:
-            break
-        length += 1
-    return length
-
-
 def extra_fields(value: dict[str, Any], known: Sequence[str]) -> dict[str, Any]:
     """The top-level fields of ``value`` that a dialect does not interpret, in source order."""
     known_set = frozenset(known)

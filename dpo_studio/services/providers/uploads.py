@@ -45,10 +45,6 @@ class UploadInterrupted(ServiceError):
         self.state = state
 
 
-def _no_cancel() -> bool:
-    return False
-
-
 class _ProgressReader(io.RawIOBase):
     """A seekable reader of ``length`` bytes of a file from ``start``; reports progress, honours cancel.
 
