@@ -93,6 +93,15 @@ class _TRL(Dialect):
         single = sum(1 for value in objects if isinstance(value.get("chosen"), dict)) * 2 > len(objects)
         return type(self)(implicit_prompt=implicit, answer_objects=single)
 
+    def to_json(self, record: PreferenceRecord) -> dict[str, Any]:
+        out = self._own_fields(record)
+        add_extra(out, record.extra)
+        return out
+
+    def _own_fields(self, record: PreferenceRecord) -> dict[str, Any]:
+        """The fields this writer sets itself (unknown fields are added after, without overriding them)."""
+        raise NotImplementedError
+
     def parse(self, value: Any) -> tuple[PreferenceRecord, list[Issue]]:
         record = PreferenceRecord()
         if not isinstance(value, dict):
@@ -221,11 +230,6 @@ class TRLString(_TRL):
             score = 0.85
         return max(0.0, score - _foreign(value))
 
-    def to_json(self, record: PreferenceRecord) -> dict[str, Any]:
-        out = self._own_fields(record)
-        add_extra(out, record.extra)
-        return out
-
     def _own_fields(self, record: PreferenceRecord) -> dict[str, Any]:
         prompt = joined_text(record.context)
         chosen, rejected = joined_text(record.preferred), joined_text(record.rejected)
@@ -296,11 +300,6 @@ class TRLMessages(_TRL):
         else:
             score = 0.3  # single answers and no prompt: not enough to be TRL
         return max(0.0, score - _foreign(value))
-
-    def to_json(self, record: PreferenceRecord) -> dict[str, Any]:
-        out = self._own_fields(record)
-        add_extra(out, record.extra)
-        return out
 
     def _own_fields(self, record: PreferenceRecord) -> dict[str, Any]:
         out: dict[str, Any]
