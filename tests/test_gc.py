@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import gc
-import logging
+import json
+import os
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject
 from pytestqt.qtbot import QtBot
 
-from dpo_studio.services.redaction import RedactingFilter
 from dpo_studio.ui.gc import GuiThreadCollector
 
 
@@ -79,29 +81,36 @@ def test_idle_check_collects_nothing(qtbot: QtBot, collection_threads: list[str]
     assert gc.isenabled()
 
 
-def test_app_main_runs_the_collector_and_log_redaction(qtbot: QtBot) -> None:
-    from dpo_studio.app import main
+_APP_PROBE = """
+import gc, json, logging, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from dpo_studio.app import create_application, main
+from dpo_studio.services.redaction import RedactingFilter
 
-    seen: dict[str, bool] = {}
-    root = logging.getLogger()
+seen = {}
 
-    def look_and_quit() -> None:
-        seen["gc_enabled"] = gc.isenabled()
-        seen["redacting"] = any(isinstance(f, RedactingFilter) for f in root.filters)
-        from PySide6.QtWidgets import QApplication
+def look_and_quit():
+    seen["gc_enabled"] = gc.isenabled()
+    seen["redacting"] = any(isinstance(f, RedactingFilter) for f in logging.getLogger().filters)
+    QApplication.quit()
 
-        QApplication.quit()
+create_application()
+QTimer.singleShot(300, look_and_quit)
+code = main(["--no-recovery"])
+seen["code"] = code
+seen["gc_enabled_after"] = gc.isenabled()
+print(json.dumps(seen))
+"""
 
-    QTimer.singleShot(200, look_and_quit)
-    hooks = (sys.excepthook, threading.excepthook)
-    try:
-        assert main(["--no-recovery"]) == 0
-    finally:
-        sys.excepthook, threading.excepthook = hooks
-        for existing in [f for f in root.filters if isinstance(f, RedactingFilter)]:
-            root.removeFilter(existing)
-        for handler in root.handlers:
-            for existing in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
-                handler.removeFilter(existing)
-    assert seen == {"gc_enabled": False, "redacting": True}
-    assert gc.isenabled(), "main() gives automatic collection back when the app quits"
+
+def test_app_main_runs_the_collector_and_log_redaction(isolated_home: Path) -> None:
+    # The real start-up runs app.exec(), which leaves a QApplication unfit for later tests in the same
+    # process (queued cross-thread signals stop arriving), so it runs in its own interpreter.
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DPO_STUDIO_HOME=str(isolated_home))
+    result = subprocess.run(
+        [sys.executable, "-c", _APP_PROBE], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"gc_enabled": False, "redacting": True, "code": 0, "gc_enabled_after": True}
