@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -78,7 +80,7 @@ def test_failed_test_is_explained_in_the_dialog(
     qtbot: QtBot, api_server: ApiServer, memory_keyring: MemoryKeyring, presented: list[object]
 ) -> None:
     dialog = open_dialog(qtbot)
-    fill(dialog, "Wrong key", ProviderKind.CUSTOM, api_server.base_url, "sk-wrong-0123456789abcdef")
+    fill(dialog, "Wrong key", ProviderKind.CUSTOM, api_server.base_url, "sk-wrong-" + secrets.token_hex(8))
     dialog.test_button.click()
     settle(qtbot)
     text = dialog.result_label.text()

@@ -7,6 +7,7 @@ just our own server's reading of it.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import openai
@@ -31,7 +32,9 @@ pytestmark = pytest.mark.slow
 def prism_provider(prism: PrismServer, **options: object) -> FineTuningProvider:
     profile = new_profile("Prism", ProviderKind.CUSTOM, prism.base_url)
     settings = ProviderOptions(max_retries=0, poll_interval=0.01, **options)  # type: ignore[arg-type]
-    return open_provider(profile, api_key="sk-prism-not-a-real-key", options=settings, sleep=lambda s: None)
+    return open_provider(
+        profile, api_key="sk-prism-" + secrets.token_hex(8), options=settings, sleep=lambda s: None
+    )
 
 
 def test_dpo_job_upload_and_events_match_the_spec(prism_server: PrismServer, tmp_path: Path) -> None:

@@ -22,10 +22,14 @@ def test_registered_secret_is_removed() -> None:
     assert redact(f"a{key}b") == f"a{PLACEHOLDER}b"
 
 
+# Key-shaped values are made at import time, so no key-like literal sits in the repository.
+_SK_TAIL = secrets.token_hex(10)
+
+
 @pytest.mark.parametrize(
     "text",
     [
-        "Incorrect API key provided: sk-proj-abcdefghijklmnop1234",
+        f"Incorrect API key provided: sk-proj-{_SK_TAIL}",
         "Authorization: Bearer eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl",
         "header api-key: 0123456789abcdef0123",
         '{"api_key": "whatever-secret-value"}',
@@ -34,7 +38,7 @@ def test_registered_secret_is_removed() -> None:
 def test_key_shaped_text_is_removed(text: str) -> None:
     cleaned = redact(text)
     assert PLACEHOLDER in cleaned
-    for secret in ("abcdefghijklmnop1234", "c2lnbmF0dXJl", "0123456789abcdef0123", "whatever-secret-value"):
+    for secret in (_SK_TAIL, "c2lnbmF0dXJl", "0123456789abcdef0123", "whatever-secret-value"):
         assert secret not in cleaned
 
 
