@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -848,6 +848,17 @@ class MainWindow(QMainWindow):
         store.setValue("tab", self.tabs.currentIndex())
         store.sync()
 
+    def first_run_size(self) -> QSize:
+        """Most of the screen the first time (the table and side panels need room), never more than it."""
+        metrics = self.fontMetrics()
+        wanted = QSize(metrics.averageCharWidth() * 200, metrics.height() * 55)
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return wanted
+        available = screen.availableGeometry().size()
+        roomy = QSize(int(available.width() * 0.9), int(available.height() * 0.9))
+        return wanted.expandedTo(roomy).boundedTo(available).expandedTo(self.minimumSizeHint())
+
     def restore_window_state(self) -> None:
         """Restore what :meth:`save_window_state` remembered; a sensible size the first time."""
         store = window_settings()
@@ -855,8 +866,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            metrics = self.fontMetrics()
-            self.resize(metrics.averageCharWidth() * 160, metrics.height() * 45)
+            self.resize(self.first_run_size())
         state = store.value("state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
