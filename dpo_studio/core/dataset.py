@@ -22,6 +22,7 @@ import orjson
 from dpo_studio.core.dialects import Dialect, get_dialect
 from dpo_studio.core.errors import UserError
 from dpo_studio.core.findings import Finding, Issue, Severity
+from dpo_studio.core.packing import LineCodec
 from dpo_studio.core.records import PreferenceRecord
 from dpo_studio.core.textfile import (
     BOM,
@@ -42,26 +43,89 @@ class EntryKind(IntEnum):
     UNREADABLE = 2
 
 
-@dataclass(slots=True)
 class Entry:
     """One line of the file (or one element of a JSON array).
 
     ``raw`` is the exact source bytes without the line terminator (``None`` for a record created in
     the app). ``record`` is set once the record was edited or created, and then wins over ``raw``.
+    The source bytes of a large file's records are kept compressed (:mod:`core.packing`) and
+    unpacked when ``raw`` is read.
     """
 
-    kind: EntryKind
-    raw: bytes | None = None
-    line: int = 0
-    terminator: bytes = b"\n"
-    record: PreferenceRecord | None = None
-    #: For unreadable lines: (column, message) of the read error.
-    error: tuple[int, str] | None = None
+    __slots__ = ("_codec", "_data", "error", "kind", "line", "record", "terminator")
+
+    def __init__(
+        self,
+        kind: EntryKind,
+        raw: bytes | None = None,
+        line: int = 0,
+        terminator: bytes = b"\n",
+        record: PreferenceRecord | None = None,
+        error: tuple[int, str] | None = None,
+    ) -> None:
+        self.kind = kind
+        self._data = raw
+        self._codec: LineCodec | None = None
+        self.line = line
+        self.terminator = terminator
+        self.record = record
+        #: For unreadable lines: (column, message) of the read error.
+        self.error = error
+
+    @classmethod
+    def packed(cls, kind: EntryKind, packed: bytes, codec: LineCodec, line: int, terminator: bytes) -> Entry:
+        """An entry whose source bytes are ``packed`` with ``codec``."""
+        entry = cls(kind, packed, line, terminator)
+        entry._codec = codec
+        return entry
+
+    @property
+    def raw(self) -> bytes | None:
+        """The exact source bytes (without the line terminator), or ``None`` for a new record."""
+        data = self._data
+        codec = self._codec
+        return data if codec is None or data is None else codec.unpack(data)
+
+    @property
+    def stored_size(self) -> int:
+        """How many bytes the source bytes take in memory (compressed or not)."""
+        return len(self._data) if self._data is not None else 0
 
     @property
     def edited(self) -> bool:
         """Whether this entry must be serialised again rather than copied."""
         return self.record is not None
+
+    def with_record(self, record: PreferenceRecord | None) -> Entry:
+        """A new entry with the same source bytes, position and terminator that holds ``record``.
+
+        With a record it is a record entry (an unreadable line that was fixed becomes one); with
+        ``None`` it is the source line again, as read.
+        """
+        kind = EntryKind.RECORD if record is not None or self.kind is EntryKind.RECORD else self.kind
+        copy = Entry(kind, self._data, self.line, self.terminator, record)
+        copy._codec = self._codec
+        if record is None:
+            copy.error = self.error
+        return copy
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return (
+            self.kind == other.kind
+            and self.raw == other.raw
+            and self.line == other.line
+            and self.terminator == other.terminator
+            and self.record == other.record
+            and self.error == other.error
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value like the dataclass it was
+
+    def __repr__(self) -> str:
+        size = f"{self.stored_size} bytes{' packed' if self._codec else ''}"
+        return f"Entry({self.kind.name}, line {self.line}, {size}, edited={self.edited})"
 
 
 #: Called as ``visit(entry index, entry, parsed JSON value)`` for each record entry while a file is read.
@@ -136,42 +200,50 @@ class Dataset:
         return cls.from_bytes(data, chosen, file_path, on_record=on_record)
 
     def _read_lines(self, body: bytes, on_record: RecordVisitor | None = None) -> None:
-        # One C-level split and one orjson parse per line: opening costs little more than the parse
-        # floor. A line is checked for blankness only when it does not parse.
-        lines = body.split(b"\n")
-        if lines[-1] == b"":
-            lines.pop()  # the file ends with a newline (or is empty): no unterminated last line
-            ends_open = False
-        else:
-            ends_open = True
+        # One orjson parse per line, straight from the file's buffer (no copy of the file as a list of
+        # lines: that would double the memory while opening). A line is checked for blankness only when
+        # it does not parse. Records of a large file are kept compressed (core.packing).
+        codec = LineCodec.for_body(body)
+        view = memoryview(body)
+        find = body.find
         append = self.entries.append
         loads = orjson.loads
         record, blank, unreadable = EntryKind.RECORD, EntryKind.BLANK, EntryKind.UNREADABLE
-        for number, raw in enumerate(lines, 1):
-            terminator = b"\n"
-            if raw[-1:] == b"\r":
-                raw = raw[:-1]
+        size = len(body)
+        position = 0
+        number = 0
+        while position < size:
+            number += 1
+            end = find(b"\n", position)
+            if end < 0:
+                # The last line has no line end; a "\r" there is part of its bytes, not a line end.
+                end = stop = size
+                terminator = b""
+            elif end > position and body[end - 1] == 13:
+                stop = end - 1
                 terminator = b"\r\n"
+            else:
+                stop = end
+                terminator = b"\n"
+            line = view[position:stop]
+            position = end + 1
             try:
-                value = loads(raw)
+                value = loads(line)
             except orjson.JSONDecodeError as error:
+                raw = bytes(line)
                 if raw.strip():
                     append(Entry(unreadable, raw, number, terminator, error=_describe_json_error(raw, error)))
                 else:
                     append(Entry(blank, raw, number, terminator))
                 continue
-            entry = Entry(record, raw, number, terminator)
+            if codec is None:
+                entry = Entry(record, bytes(line), number, terminator)
+            else:
+                entry = Entry.packed(record, codec.pack(line), codec, number, terminator)
             append(entry)
             if on_record is not None:
                 on_record(len(self.entries) - 1, entry, value)
-        self.layout.final_newline = not (ends_open and self.entries)
-        if ends_open and self.entries:
-            last = self.entries[-1]
-            if last.terminator == b"\r\n" and last.raw is not None:
-                # A trailing "\r" without "\n" belongs to the last line's bytes; it is no line end.
-                self.entries[-1] = _classify(last.raw + b"\r", last.line, b"")
-            else:
-                last.terminator = b""
+        self.layout.final_newline = not (self.entries and not body.endswith(b"\n"))
 
     def _read_array(self, body: bytes, on_record: RecordVisitor | None = None) -> None:
         # surrogateescape keeps invalid UTF-8 bytes as they are, so one bad element does not make the
@@ -179,6 +251,7 @@ class Dataset:
         text = body.decode("utf-8", errors="surrogateescape")
         elements, problem = split_array(text)
         layout = self.layout
+        codec = LineCodec.for_body(body)
         if elements:
             first_start = elements[0].start
         else:  # empty array: split_array saw only whitespace between '[' and ']' (or a problem)
@@ -206,7 +279,10 @@ class Dataset:
                     Entry(EntryKind.UNREADABLE, raw, element.line, separator, error=(element.column, message))
                 )
                 continue
-            entry = Entry(EntryKind.RECORD, raw, element.line, separator)
+            if codec is None:
+                entry = Entry(EntryKind.RECORD, raw, element.line, separator)
+            else:
+                entry = Entry.packed(EntryKind.RECORD, codec.pack(raw), codec, element.line, separator)
             self.entries.append(entry)
             if on_record is not None:
                 on_record(len(self.entries) - 1, entry, value)
@@ -505,17 +581,6 @@ def read_file_bytes(path: Path) -> bytes:
         raise DatasetReadError(f"{path} cannot be read: permission denied.") from None
     except OSError as error:
         raise DatasetReadError(f"{path} cannot be read: {error.strerror or error}.") from None
-
-
-def _classify(raw: bytes, line: int, terminator: bytes) -> Entry:
-    """Decide whether a physical line is blank, a readable JSON value, or unreadable."""
-    if not raw.strip():
-        return Entry(EntryKind.BLANK, raw, line, terminator)
-    try:
-        orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        return Entry(EntryKind.UNREADABLE, raw, line, terminator, error=_describe_json_error(raw, error))
-    return Entry(EntryKind.RECORD, raw, line, terminator)
 
 
 def _describe_json_error(raw: bytes, error: orjson.JSONDecodeError) -> tuple[int, str]:

@@ -350,7 +350,7 @@ class Document:
         for index, record in records.items():
             old = entries[index]
             previous[index] = old
-            new[index] = Entry(EntryKind.RECORD, old.raw, old.line, old.terminator, record.clone())
+            new[index] = old.with_record(record.clone())
         self.put_entries(new)
         return previous
 
@@ -466,7 +466,7 @@ class Document:
                 continue
             if not (entry.record.notes or entry.record.tags):
                 continue
-            source = replace(entry, record=None)
+            source = entry.with_record(None)
             try:
                 original, _issues = dataset.dialect.parse(orjson.loads(entry.raw))
             except (orjson.JSONDecodeError, TypeError, ValueError):

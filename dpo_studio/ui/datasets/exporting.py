@@ -82,7 +82,8 @@ def _parts(snapshot: Dataset, skip_unreadable: bool) -> tuple[list[Entry], list[
         summary.examples += 1
         if array and entry.record is None:
             # Elements of a JSON array may span several lines: write them again, one per line.
-            entry = Entry(EntryKind.RECORD, entry.raw, entry.line, b"\n", record)
+            entry = entry.with_record(record)
+            entry.terminator = b"\n"
         if record.split == VALIDATION:
             summary.validation += 1
             validation.append(entry)

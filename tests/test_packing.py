@@ -1,0 +1,132 @@
+"""Large files keep their lines compressed in memory (core.packing) and still round-trip byte for byte."""
+
+from __future__ import annotations
+
+import random
+import threading
+from pathlib import Path
+
+import orjson
+import pytest
+
+from dpo_studio.core import packing
+from dpo_studio.core.dataset import Dataset, EntryKind
+from dpo_studio.core.dialects import get_dialect
+from dpo_studio.core.document import Document
+from dpo_studio.core.packing import LineCodec
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+WORDS = "refund order café naïve zürich 東京 🙂 invoice delivery polite summary error because table".split()
+
+
+def _pair(rng: random.Random, number: int) -> dict[str, object]:
+    def text(count: int) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(count)) + f" #{number}"
+
+    return {
+        "input": {"messages": [{"role": "user", "content": text(20)}]},
+        "preferred_output": [{"role": "assistant", "content": text(60)}],
+        "non_preferred_output": [{"role": "assistant", "content": text(60)}],
+    }
+
+
+def _messy_file(lines: int = 3000) -> bytes:
+    """A file over the packing threshold with CRLF and LF lines, blanks, broken lines and no final newline."""
+    rng = random.Random(7)
+    parts: list[bytes] = []
+    for number in range(lines):
+        line = orjson.dumps(_pair(rng, number))
+        if number % 97 == 0:
+            line = line[: len(line) // 2]  # cut off: unreadable
+        parts.append(line + (b"\r\n" if number % 3 == 0 else b"\n"))
+        if number % 250 == 0:
+            parts.append(b"   \n")
+    parts.append(b'{"input": "unterminated"}\r')
+    return b"".join(parts)
+
+
+def test_a_large_file_is_packed_and_written_back_byte_for_byte() -> None:
+    data = _messy_file()
+    assert len(data) > packing.PACK_THRESHOLD
+    dataset = Dataset.from_bytes(data, get_dialect("openai_dpo"))
+    records = [entry for entry in dataset.entries if entry.kind is EntryKind.RECORD]
+    assert records and all(entry.stored_size < len(entry.raw or b"") for entry in records[:-1])
+    assert sum(entry.kind is EntryKind.UNREADABLE for entry in dataset.entries) == 31
+    assert sum(entry.kind is EntryKind.BLANK for entry in dataset.entries) == 12
+    assert dataset.entries[-1].raw == b'{"input": "unterminated"}\r' and dataset.entries[-1].terminator == b""
+    assert dataset.to_bytes() == data
+    # Lines read back are the lines of the file.
+    expected = data.split(b"\n")
+    assert [entry.raw for entry in dataset.entries[:4]] == [line.rstrip(b"\r") for line in expected[:4]]
+
+
+def test_an_edited_packed_entry_is_reserialised_and_undo_restores_the_exact_line(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    data = _messy_file()
+    path.write_bytes(data)
+    document = Document.open(path)
+    assert document.entries[2].stored_size < len(document.entries[2].raw or b"")  # packed
+    record = document.record(2)
+    assert record is not None
+    record.preferred = [{"role": "assistant", "content": "Edited."}]
+    previous = document.replace(2, record)
+    document.save()
+    assert b"Edited." in path.read_bytes().split(b"\n")[2]
+    document.put_entries({2: previous})
+    document.save()
+    assert path.read_bytes() == data
+
+
+def test_real_text_shrinks_to_under_a_third() -> None:
+    """The HH-RLHF corpus file (real conversations, 2.8 MB): the records are kept at under a third."""
+    path = CORPUS / "hh_rlhf" / "anthropic-hh-harmless-base-test.jsonl"
+    dataset = Dataset.open(path)
+    records = [entry for entry in dataset.entries if entry.kind is EntryKind.RECORD]
+    stored = sum(entry.stored_size for entry in records)
+    source = sum(len(entry.raw or b"") for entry in records)
+    assert stored < source / 3, (stored, source)
+    assert dataset.to_bytes() == path.read_bytes()
+
+
+def test_a_small_file_is_kept_as_it_is() -> None:
+    data = b"".join(orjson.dumps(_pair(random.Random(1), n)) + b"\n" for n in range(20))
+    assert LineCodec.for_body(data) is None
+    dataset = Dataset.from_bytes(data, get_dialect("openai_dpo"))
+    assert all(entry.stored_size == len(entry.raw or b"") for entry in dataset.entries)
+
+
+def test_lines_too_few_to_train_on_are_kept_as_they_are() -> None:
+    assert LineCodec.for_body(b'{"one": "line"}\n', threshold=0) is None
+
+
+def test_entries_are_read_from_many_threads_at_once() -> None:
+    """Background checks and the GUI thread unpack at the same time: every thread sees the right bytes."""
+    data = _messy_file(1500)
+    dataset = Dataset.from_bytes(data, get_dialect("openai_dpo"))
+    expected = [entry.raw for entry in dataset.entries]
+    wrong: list[int] = []
+
+    def read_all() -> None:
+        for _ in range(3):
+            for index, entry in enumerate(dataset.entries):
+                if entry.raw != expected[index]:
+                    wrong.append(index)
+
+    threads = [threading.Thread(target=read_all) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+
+
+@pytest.mark.parametrize("count", [1, 5, 1000])
+def test_samples_are_lines_spread_over_the_body(count: int) -> None:
+    body = b"".join(b"line %d\n" % n for n in range(5000))
+    samples = packing.sample_lines(body, count)
+    assert 0 < len(samples) <= count
+    assert all(bytes(sample).startswith(b"line ") and b"\n" not in sample for sample in samples)
+    numbers = [int(bytes(sample).split()[1]) for sample in samples]
+    assert numbers == sorted(set(numbers))
+    if count > 1:
+        assert numbers[-1] > 2500  # reaches the second half of the file
