@@ -130,3 +130,20 @@ def test_samples_are_lines_spread_over_the_body(count: int) -> None:
     assert numbers == sorted(set(numbers))
     if count > 1:
         assert numbers[-1] > 2500  # reaches the second half of the file
+
+
+def test_an_open_large_file_takes_less_memory_than_the_file() -> None:
+    """What stays allocated after reading (entries and their packed bytes), measured by tracemalloc."""
+    import gc
+    import tracemalloc
+
+    data = _messy_file(6000)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        dataset = Dataset.from_bytes(data, get_dialect("openai_dpo"))
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(dataset.entries) > 6000
+    assert held < len(data) / 2, (held, len(data))

@@ -37,8 +37,8 @@ class LineCodec:
     def for_body(cls, body: bytes, threshold: int | None = None) -> LineCodec | None:
         """A codec trained on lines spread over ``body`` (a JSON Lines file), or ``None``.
 
-        ``None`` when the file is smaller than ``threshold`` (default :data:`PACK_THRESHOLD`) or a dictionary cannot be trained (too
-        few or too uniform lines); the lines are then kept as they are.
+        ``None`` when the file is smaller than ``threshold`` (default :data:`PACK_THRESHOLD`) or a
+        dictionary cannot be trained (too few lines); the lines are then kept as they are.
         """
         if len(body) < (PACK_THRESHOLD if threshold is None else threshold):
             return None
@@ -63,7 +63,10 @@ class LineCodec:
 
     def pack(self, raw: bytes | memoryview) -> bytes:
         """``raw`` compressed (the frame records its size, so :meth:`unpack` needs nothing else)."""
-        return self._tools()[0].compress(raw)
+        packed = self._tools()[0].compress(raw)
+        # zstandard returns a bytes object that still occupies the worst-case output size (about the
+        # input's size): copy it into one of its real size, or nothing would be saved.
+        return bytes(memoryview(packed))
 
     def unpack(self, packed: bytes) -> bytes:
         """The bytes :meth:`pack` was given."""
