@@ -305,3 +305,24 @@ def test_upper_bound_with_lone_surrogates_and_emoji() -> None:
     )
     for model in ("gpt-4o-2024-08-06", "gpt-3.5-turbo"):
         assert 0 < count_record_tokens(record, model) <= upper_bound_tokens(record)
+
+
+def test_the_tokenizer_keeps_no_python_copy_of_its_rank_table() -> None:
+    """tiktoken keeps the 200k-entry rank table as Python objects (~30 MB) besides its Rust copy."""
+    import gc
+    import tracemalloc
+
+    from dpo_studio.core import tokens
+
+    tokens._encodings.pop(tokens.O200K, None)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        encoding = tokens.get_encoding(tokens.O200K)
+        gc.collect()
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 5_000_000, held
+    assert encoding.encode_ordinary("Hello world") == [13225, 2375]
+    assert tokens.get_encoding(tokens.O200K) is encoding

@@ -73,6 +73,8 @@ _EXAMPLE_LIMITS = (
 )
 
 _lock = threading.Lock()
+#: Encodings built so far (tiktoken's own registry is bypassed, see get_encoding).
+_encodings: dict[str, tiktoken.Encoding] = {}
 
 
 class TokenizerUnavailable(RuntimeError):
@@ -148,10 +150,14 @@ def prepare_rank_file(encoding_name: str, folder: Path) -> Path:
 def get_encoding(encoding_name: str) -> tiktoken.Encoding:
     """The tiktoken encoding, built from the bundled files only (never downloads)."""
     import tiktoken
+    from tiktoken_ext import openai_public  # type: ignore[import-untyped]
 
     if encoding_name not in _BLOB_URLS:
         raise ValueError(f"unsupported encoding {encoding_name!r}")
     with _lock:
+        built = _encodings.get(encoding_name)
+        if built is not None:
+            return built
         folder = tokenizer_folder()
         prepare_rank_file(encoding_name, folder)
         # tiktoken reads the cache folder from the environment at load time; set it only while loading
@@ -159,12 +165,22 @@ def get_encoding(encoding_name: str) -> tiktoken.Encoding:
         previous = os.environ.get("TIKTOKEN_CACHE_DIR")
         os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
         try:
-            return tiktoken.get_encoding(encoding_name)
+            constructor = getattr(openai_public, encoding_name)
+            # The plugin's constructor is cached, and with it the 200k-entry rank table as Python
+            # objects (about 30 MB); call the function under the cache instead.
+            params = getattr(constructor, "__wrapped__", constructor)()
         finally:
             if previous is None:
                 os.environ.pop("TIKTOKEN_CACHE_DIR", None)
             else:
                 os.environ["TIKTOKEN_CACHE_DIR"] = previous
+        built = tiktoken.Encoding(**params)
+        # The Rust core holds its own copy of the ranks; tiktoken keeps the Python table only to pickle
+        # an Encoding, which we never do. Dropping it frees about 30 MB while a dataset is open.
+        built._mergeable_ranks = {}
+        del params
+        _encodings[encoding_name] = built
+        return built
 
 
 def encoding_for_model(model: str) -> tiktoken.Encoding:
