@@ -224,7 +224,8 @@ def test_incremental_updates_match_a_fresh_index(
     query = RowFilter(text=text, split=split)
     assert index.rows() == expected.rows()
     assert index.filter(query) == expected.filter(query)
-    assert index.prompt == expected.prompt
+    assert index.ready == expected.ready
+    assert [index.summary(i) for i in index.rows()] == [expected.summary(i) for i in expected.rows()]
     assert index.tags == expected.tags
     assert index.sort(index.rows(), Column.PROMPT) == expected.sort(expected.rows(), Column.PROMPT)
 
@@ -237,8 +238,9 @@ def test_fill_from_a_snapshot_ignores_later_edits() -> None:
     dataset.entries[0] = Entry(EntryKind.RECORD, None, 1, b"\n", _record("changed", "a", "b"))
     index.fill(snapshot)
     assert index.summary(0).prompt == "first"
-    index.mark_changed([0])
-    assert index.summary(0).prompt == "changed"
+    live = index.realigned(snapshot)  # onto the dataset's current entries: the edited row is pending
+    assert not live.ready[0] and live.ready[1]
+    assert live.summary(0).prompt == "changed" and live.summary(1).prompt == "second"
 
 
 def test_fill_can_be_cancelled_and_reports_progress() -> None:
@@ -263,7 +265,7 @@ def test_realigned_keeps_rows_whose_entry_object_is_unchanged() -> None:
     del dataset.entries[3]  # "third"
     live = built.realigned(snapshot)
     assert live.pending == 2  # the edited and the inserted rows
-    assert live.prompt[2] == b"second"
+    assert live.ready[2] and live.text(Column.PROMPT, 2) == "second"
     live.ensure_all()
     assert [live.summary(i).prompt for i in live.rows()] == ["edited", "inserted", "second"]
     updated = live.adopt_tokens(snapshot, {0: 10, 1: 20, 2: 30})
@@ -275,3 +277,41 @@ def test_token_counter_counts_rows_computed_on_demand() -> None:
     index = DatasetIndex(dataset)
     index.token_counter = lambda record: len(record.preferred_text) + 100
     assert index.summary(0).tokens == 101
+
+
+def test_an_index_realigned_without_changes_follows_later_edits() -> None:
+    """The usual case: nothing changed while building, so the built index is used as it is."""
+    dataset = _dataset([("first", "a", "b"), ("second", "a", "b")])
+    snapshot = list(dataset.entries)
+    built = DatasetIndex(dataset, snapshot)
+    built.fill(snapshot)
+    live = built.realigned(snapshot)
+    dataset.entries[1] = Entry(EntryKind.RECORD, None, 2, b"\n", _record("edited", "a", "b", TRAIN))
+    live.mark_changed([1])
+    live.ensure_all()
+    assert live.summary(1).prompt == "edited"
+    assert live.filter(RowFilter(split=TRAIN)) == [1]
+
+
+def test_previews_are_made_on_sight_and_only_recent_ones_are_kept() -> None:
+    from dpo_studio.core import dataset_index
+
+    rows = dataset_index.PREVIEW_CACHE_ROWS + 10
+    dataset = _dataset([(f"prompt {i}", f"good {i}", f"bad {i}") for i in range(rows)])
+    index = DatasetIndex(dataset)
+    index.fill()
+    assert index._previews == {}  # building the index makes no previews
+    assert [index.text(Column.PREFERRED, i) for i in range(rows)] == [f"good {i}" for i in range(rows)]
+    assert len(index._previews) <= dataset_index.PREVIEW_CACHE_ROWS
+    assert index.text(Column.REJECTED, 0) == "bad 0"  # made again after it was forgotten
+
+
+def test_text_columns_sort_by_their_own_text() -> None:
+    dataset = _dataset([("b prompt", "Zebra", "apple"), ("A prompt", "mango", "Cherry"), ("c", "apple", "b")])
+    index = DatasetIndex(dataset)
+    index.fill()
+    rows = index.rows()
+    assert index.sort(rows, Column.PROMPT) == [1, 0, 2]
+    assert index.sort(rows, Column.PREFERRED) == [2, 1, 0]
+    assert index.sort(rows, Column.REJECTED) == [0, 2, 1]
+    assert index.sort(rows, Column.REJECTED, descending=True) == [1, 2, 0]

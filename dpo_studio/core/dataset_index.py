@@ -15,10 +15,11 @@ dataset's entries, and the touched rows become pending again.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 from typing import Any
 
 import orjson
@@ -30,6 +31,10 @@ from dpo_studio.core.records import PreferenceRecord, message_text
 
 #: How many characters of each text a preview keeps (enough for a table cell).
 PREVIEW_CHARS = 140
+#: How many rows' previews are kept (made again from the entry when scrolled back to).
+PREVIEW_CACHE_ROWS = 4096
+#: How much of a text column the table sorts by.
+SORT_KEY_BYTES = 160
 #: Tag filter value matching rows without any tag.
 UNTAGGED = "\x00untagged"
 #: Split filter value matching rows without a split.
@@ -112,34 +117,82 @@ def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
 
 def searchable(record: PreferenceRecord) -> bytes:
     """Lower-cased UTF-8 text of everything a text search looks at in a record."""
-    parts = [message_text(message) for message in record.context]
-    parts.extend(message_text(message) for message in record.preferred)
-    parts.extend(message_text(message) for message in record.rejected)
+    return search_text(record)[0]
+
+
+#: Where the prompt, preferred and rejected previews start and end in a row's search text.
+Spans = tuple[int, int, int, int, int, int]
+
+
+def search_text(record: PreferenceRecord) -> tuple[bytes, Spans]:
+    """The record's :func:`searchable` text and the byte spans of its prompt, preferred and rejected text.
+
+    The spans let the table sort by those columns without keeping a second copy of the text.
+    """
+    pieces: list[bytes] = []
+    context = [_lowered(message_text(message)) for message in record.context]
+    prompt_at = _prompt_message(record)
+    position = 0
+    prompt_span = (0, 0)
+    for number, piece in enumerate(context):
+        if number == prompt_at:
+            prompt_span = (position, position + len(piece))
+        pieces.append(piece)
+        position += len(piece) + 1
+    spans: list[tuple[int, int]] = [prompt_span]
+    for messages in (record.preferred, record.rejected):
+        start = position
+        for message in messages:
+            piece = _lowered(message_text(message))
+            pieces.append(piece)
+            position += len(piece) + 1
+        spans.append((start, max(start, position - 1)))
     if record.notes:
-        parts.append(record.notes)
-    parts.extend(record.tags)
-    return "\n".join(parts).lower().encode("utf-8", errors="replace")
+        pieces.append(_lowered(record.notes))
+    pieces.extend(_lowered(tag) for tag in record.tags)
+    (a, b), (c, d), (e, f) = spans
+    return b"\n".join(pieces), (a, b, c, d, e, f)
+
+
+def _lowered(text: str) -> bytes:
+    return text.lower().encode("utf-8", errors="replace")
+
+
+def _prompt_message(record: PreferenceRecord) -> int:
+    """Which context message the prompt preview shows: the final user turn, else the last message."""
+    for number in range(len(record.context) - 1, -1, -1):
+        if record.context[number].get("role") == "user":
+            if message_text(record.context[number]):
+                return number
+            break
+    return len(record.context) - 1
 
 
 class DatasetIndex:
     """Column lists, one value per entry of a dataset, kept aligned with the entries through edits.
 
-    ``prompt[i] is None`` marks a pending row (not computed yet). Token counts are ``-1`` until known.
+    ``ready[i]`` is 0 for a pending row (not computed yet). Token counts are ``-1`` until known.
     Blank lines are entries too (so indices match the dataset), but they are never listed as rows.
+
+    The index keeps one lower-cased copy of each row's text (for search, and with spans for sorting by
+    the text columns); the previews shown in the cells are made from the entry when a row is looked
+    at and kept for the most recently seen rows only, so a large file is not held a second time.
     """
 
     def __init__(self, dataset: Dataset, entries: Sequence[Entry] | None = None) -> None:
         """A pending index for ``entries`` (by default the dataset's current entries)."""
         self.dataset = dataset
         source = dataset.entries if entries is None else entries
+        #: The entries the rows describe (the dataset's own list, or a snapshot being indexed).
+        self.entries = source
         count = len(source)
         self.kind: list[EntryKind] = [entry.kind for entry in source]
         self.line: list[int] = [entry.line for entry in source]
-        # Previews are stored as UTF-8: one emoji would make a Python str 4 bytes per character.
-        self.prompt: list[bytes | None] = [None] * count
-        self.preferred: list[bytes] = [b""] * count
-        self.rejected: list[bytes] = [b""] * count
+        self.ready = bytearray(count)
+        # Search text is stored as UTF-8: one emoji would make a Python str 4 bytes per character.
         self.search: list[bytes] = [b""] * count
+        #: Byte spans in ``search`` of the prompt, preferred and rejected text (see :func:`search_text`).
+        self.spans: list[array[int]] = [array("I", bytes(4 * count)) for _ in range(6)]
         self.split: list[str] = [""] * count
         self.tags: list[tuple[str, ...]] = [()] * count
         self.preferred_chars: list[int] = [0] * count
@@ -150,6 +203,7 @@ class DatasetIndex:
         self.codes: list[tuple[str, ...]] = [()] * count
         self._pending = sum(1 for kind in self.kind if kind is not EntryKind.BLANK)
         self._rows: list[int] | None = None
+        self._previews: dict[int, tuple[str, str, str]] = {}
         #: Counts tokens of rows computed on demand (``None``: leave them unknown).
         self.token_counter: Callable[[PreferenceRecord], int] | None = None
 
@@ -189,7 +243,7 @@ class DatasetIndex:
         Meant for a background thread: the index must not be shared with other threads meanwhile.
         Stops early (leaving rows pending) when ``cancelled()`` turns true.
         """
-        source = self.dataset.entries if entries is None else entries
+        source = self.entries if entries is None else entries
         dialect = self.dataset.dialect
         total = len(source)
         step = 2000
@@ -197,15 +251,15 @@ class DatasetIndex:
             if cancelled is not None and cancelled():
                 return
             for i in range(start, min(start + step, total)):
-                if self.prompt[i] is None and self.kind[i] is not EntryKind.BLANK:
+                if not self.ready[i] and self.kind[i] is not EntryKind.BLANK:
                     self._compute(i, source[i], dialect)
             if progress is not None:
                 progress(min(start + step, total), total)
 
     def ensure(self, index: int) -> None:
-        """Compute row ``index`` now if it is pending (from the dataset's current entry)."""
-        if self.prompt[index] is None and self.kind[index] is not EntryKind.BLANK:
-            self._compute(index, self.dataset.entries[index], self.dataset.dialect)
+        """Compute row ``index`` now if it is pending (from its entry in :attr:`entries`)."""
+        if not self.ready[index] and self.kind[index] is not EntryKind.BLANK:
+            self._compute(index, self.entries[index], self.dataset.dialect)
 
     def ensure_all(self) -> None:
         """Compute every pending row now (cheap when only a few edited rows are pending)."""
@@ -222,32 +276,29 @@ class DatasetIndex:
             self._pending -= 1
             return
         record = _record_of(entry, dialect)
+        spans = self.spans
         if record is None:
-            raw = (entry.raw or b"").decode("utf-8", errors="replace")
-            self.prompt[index] = _utf8(preview(raw))
-            self.preferred[index] = b""
-            self.rejected[index] = b""
-            self.search[index] = raw.lower().encode("utf-8", errors="replace")
+            text = _lowered((entry.raw or b"").decode("utf-8", errors="replace"))
+            self.search[index] = text
+            found: Spans = (0, len(text), 0, 0, 0, 0)
             self.split[index] = ""
             self.tags[index] = ()
             self.preferred_chars[index] = 0
             self.rejected_chars[index] = 0
         else:
-            preferred = record.preferred_text
-            rejected = record.rejected_text
-            self.prompt[index] = _utf8(preview(record.last_user_text or _context_text(record)))
-            self.preferred[index] = _utf8(preview(preferred))
-            self.rejected[index] = _utf8(preview(rejected))
-            self.search[index] = searchable(record)
+            self.search[index], found = search_text(record)
             self.split[index] = record.split or ""
             self.tags[index] = tuple(record.tags)
-            self.preferred_chars[index] = len(preferred)
-            self.rejected_chars[index] = len(rejected)
+            self.preferred_chars[index] = len(record.preferred_text)
+            self.rejected_chars[index] = len(record.rejected_text)
             if self.token_counter is not None:
                 try:
                     self.tokens[index] = self.token_counter(record)
                 except Exception:  # a tokenizer problem must not break the table
                     self.tokens[index] = -1
+        for column, value in zip(spans, found, strict=True):
+            column[index] = value
+        self.ready[index] = 1
         self._pending -= 1
 
     def realigned(self, snapshot: Sequence[Entry]) -> DatasetIndex:
@@ -259,15 +310,17 @@ class DatasetIndex:
         """
         current = self.dataset.entries
         if len(current) == len(snapshot) and all(a is b for a, b in zip(current, snapshot, strict=True)):
-            # Nothing changed while the index was built (the usual case): it fits as it is.
+            # Nothing changed while the index was built (the usual case): it fits as it is, and from now
+            # on it follows the dataset's own (live) entry list rather than the snapshot.
+            self.entries = current
             self._rows = None
             return self
         position = {id(entry): i for i, entry in enumerate(snapshot)}
-        prompt = self.prompt
+        ready = self.ready
         sources: list[int] = []
         for entry in current:
             j = position.get(id(entry), -1)
-            sources.append(j if j >= 0 and snapshot[j] is entry and prompt[j] is not None else -1)
+            sources.append(j if j >= 0 and snapshot[j] is entry and ready[j] else -1)
         fresh = DatasetIndex(self.dataset)
         fresh.token_counter = self.token_counter
         # Column by column (list comprehensions), not cell by cell: 100k rows take milliseconds.
@@ -275,6 +328,8 @@ class DatasetIndex:
             old = getattr(self, name)
             new = getattr(fresh, name)
             setattr(fresh, name, [old[j] if j >= 0 else new[i] for i, j in enumerate(sources)])
+        fresh.ready = bytearray(1 if j >= 0 else 0 for j in sources)
+        fresh.spans = [array("I", [old[j] if j >= 0 else 0 for j in sources]) for old in self.spans]
         fresh._pending -= sum(1 for j in sources if j >= 0)
         fresh._rows = None
         return fresh
@@ -328,13 +383,14 @@ class DatasetIndex:
         """The records at ``indices`` were edited: their rows become pending (tokens unknown)."""
         for index in indices:
             if 0 <= index < len(self.kind):
-                if self.prompt[index] is not None or self.kind[index] is EntryKind.BLANK:
+                if self.ready[index] or self.kind[index] is EntryKind.BLANK:
                     self._pending += 1
                 if self.kind[index] is EntryKind.BLANK:
                     self._rows = None
                 self.kind[index] = EntryKind.RECORD
-                self.prompt[index] = None
+                self.ready[index] = 0
                 self.tokens[index] = -1
+                self._previews.pop(index, None)
 
     def insert_pending(self, start: int, count: int) -> None:
         """``count`` new records were inserted before entry ``start``: add pending rows there."""
@@ -343,9 +399,9 @@ class DatasetIndex:
         at = slice(start, start)
         self.kind[at] = [EntryKind.RECORD] * count
         self.line[at] = [0] * count
-        self.prompt[at] = [None] * count
-        self.preferred[at] = [b""] * count
-        self.rejected[at] = [b""] * count
+        self.ready[at] = bytes(count)
+        for column in self.spans:
+            column[at] = array("I", bytes(4 * count))
         self.search[at] = [b""] * count
         self.split[at] = [""] * count
         self.tags[at] = [()] * count
@@ -357,6 +413,7 @@ class DatasetIndex:
         self.codes[at] = [()] * count
         self._pending += count
         self._rows = None
+        self._previews.clear()
 
     def remove(self, indices: Iterable[int]) -> None:
         """The entries at ``indices`` (positions before the removal) were removed."""
@@ -366,7 +423,7 @@ class DatasetIndex:
         for index in doomed:
             if (
                 0 <= index < len(self.kind)
-                and self.prompt[index] is None
+                and not self.ready[index]
                 and self.kind[index] is not EntryKind.BLANK
             ):
                 self._pending -= 1
@@ -374,19 +431,38 @@ class DatasetIndex:
         for name in _COLUMN_LISTS:
             column = getattr(self, name)
             setattr(self, name, [column[i] for i in keep])
+        ready = self.ready
+        self.ready = bytearray(ready[i] for i in keep)
+        self.spans = [array("I", [column[i] for i in keep]) for column in self.spans]
         self._rows = None
+        self._previews.clear()
 
     # -- reading -----------------------------------------------------------------------------------
 
     def text(self, column: Column, index: int) -> str:
         """The preview shown in a text column (prompt, preferred or rejected) of row ``index``."""
-        if column is Column.PROMPT:
-            value = self.prompt[index]
-        elif column is Column.PREFERRED:
-            value = self.preferred[index]
+        previews = self._previews.get(index)
+        if previews is None:
+            previews = self._make_previews(index)
+        return previews[column - Column.PROMPT] if Column.PROMPT <= column <= Column.REJECTED else ""
+
+    def _make_previews(self, index: int) -> tuple[str, str, str]:
+        entry = self.entries[index]
+        if entry.kind is EntryKind.BLANK:
+            return ("", "", "")
+        record = _record_of(entry, self.dataset.dialect)
+        if record is None:
+            previews = (preview((entry.raw or b"").decode("utf-8", errors="replace")), "", "")
         else:
-            value = self.rejected[index]
-        return value.decode("utf-8") if value else ""
+            prompt = record.last_user_text or _context_text(record)
+            previews = (preview(prompt), preview(record.preferred_text), preview(record.rejected_text))
+        cache = self._previews
+        if len(cache) >= PREVIEW_CACHE_ROWS:
+            # Forget the rows seen longest ago (dicts keep insertion order).
+            for old in list(islice(cache, PREVIEW_CACHE_ROWS // 2)):
+                del cache[old]
+        cache[index] = previews
+        return previews
 
     def summary(self, index: int) -> RowSummary:
         """Row ``index`` (an entry index) as one object, computed first if pending."""
@@ -396,9 +472,9 @@ class DatasetIndex:
             entry=index,
             kind=self.kind[index],
             line=self.line[index],
-            prompt=(self.prompt[index] or b"").decode("utf-8"),
-            preferred=self.preferred[index].decode("utf-8"),
-            rejected=self.rejected[index].decode("utf-8"),
+            prompt=self.text(Column.PROMPT, index),
+            preferred=self.text(Column.PREFERRED, index),
+            rejected=self.text(Column.REJECTED, index),
             tokens=self.tokens[index],
             finding_count=self.finding_count[index],
             worst=RANK_SEVERITY.get(worst),
@@ -450,8 +526,8 @@ class DatasetIndex:
                 wanted = set(hits)
                 result = [i for i in rows if i in wanted]
         else:
-            prompt = self.prompt
-            result = [i for i in (self.rows() if rows is None else rows) if prompt[i] is not None]
+            ready = self.ready
+            result = [i for i in (self.rows() if rows is None else rows) if ready[i]]
         if query.split:
             split = self.split
             wanted_split = "" if query.split == NO_SPLIT else query.split
@@ -486,23 +562,20 @@ class DatasetIndex:
         """``rows`` ordered by ``column``; ties keep their order and pending rows go last."""
         if column is Column.NUMBER:
             return sorted(rows, reverse=descending)
-        prompt = self.prompt
-        ready = [i for i in rows if prompt[i] is not None]
-        pending = [i for i in rows if prompt[i] is None]
+        computed = self.ready
+        ready = [i for i in rows if computed[i]]
+        pending = [i for i in rows if not computed[i]]
         # sorted() is stable, and reverse=True keeps ties in their original order too.
         ready.sort(key=self._sort_key(column), reverse=descending)
         return ready + pending
 
     def _sort_key(self, column: Column) -> Callable[[int], Any]:
-        if column is Column.PROMPT:
-            prompt = self.prompt
-            return lambda i: (prompt[i] or b"").lower()
-        if column is Column.PREFERRED:
-            preferred = self.preferred
-            return lambda i: preferred[i].lower()
-        if column is Column.REJECTED:
-            rejected = self.rejected
-            return lambda i: rejected[i].lower()
+        if Column.PROMPT <= column <= Column.REJECTED:
+            # The start of the column's text in the (lower-cased) search text: no copy of every preview.
+            search = self.search
+            starts = self.spans[2 * (column - Column.PROMPT)]
+            ends = self.spans[2 * (column - Column.PROMPT) + 1]
+            return lambda i: search[i][starts[i] : min(ends[i], starts[i] + SORT_KEY_BYTES)]
         if column is Column.TOKENS:
             return self.tokens.__getitem__
         if column is Column.FINDINGS:
@@ -518,9 +591,6 @@ class DatasetIndex:
 _SUMMARY_LISTS = (
     "kind",
     "line",
-    "prompt",
-    "preferred",
-    "rejected",
     "search",
     "split",
     "tags",
@@ -532,9 +602,6 @@ _SUMMARY_LISTS = (
 _COLUMN_LISTS = (
     "kind",
     "line",
-    "prompt",
-    "preferred",
-    "rejected",
     "search",
     "split",
     "tags",
@@ -545,10 +612,6 @@ _COLUMN_LISTS = (
     "worst",
     "codes",
 )
-
-
-def _utf8(text: str) -> bytes:
-    return text.encode("utf-8", errors="replace")
 
 
 def _record_of(entry: Entry, dialect: Dialect) -> PreferenceRecord | None:

@@ -386,7 +386,7 @@ class DatasetsTab(QWidget):
                 live.codes = self.index.codes
                 # Rows computed on demand while the build ran keep their token counts.
                 for i, tokens in enumerate(self.index.tokens):
-                    if tokens >= 0 and live.prompt[i] is not None and live.tokens[i] < 0:
+                    if tokens >= 0 and live.ready[i] and live.tokens[i] < 0:
                         live.tokens[i] = tokens
             live.ensure_all()
             self._swap_index(live)
