@@ -608,7 +608,7 @@ def _quality_file(tmp_path: Path) -> Path:
 def test_statistics_agree_with_core_quality_and_token_counts(tmp_path: Path) -> None:
     from dpo_studio.core.quality import quality_report
     from dpo_studio.core.tokens import count_dataset_tokens
-    from dpo_studio.ui.datasets.statistics import compute_statistics
+    from dpo_studio.ui.datasets.statistics import TokenCache, compute_statistics
 
     model = "gpt-4.1-mini-2025-04-14"
     for path in [
@@ -618,7 +618,7 @@ def test_statistics_agree_with_core_quality_and_token_counts(tmp_path: Path) -> 
     ]:
         document = Document.open(path)
         snapshot = document.snapshot()
-        stats = compute_statistics(snapshot, model, {})
+        stats = compute_statistics(snapshot, model, TokenCache())
         expected = quality_report(snapshot.iter_records())
         mine = stats.quality
         assert mine.pairs == expected.pairs
@@ -635,7 +635,7 @@ def test_statistics_agree_with_core_quality_and_token_counts(tmp_path: Path) -> 
         # Counting again from the cache (entries unchanged) gives the same numbers.
         again = compute_statistics(document.snapshot(), model, stats.cache)
         assert (again.billed_low, again.longest) == (stats.billed_low, stats.longest)
-    first = compute_statistics(Document.open(_quality_file(tmp_path)).snapshot(), model, {}).quality
+    first = compute_statistics(Document.open(_quality_file(tmp_path)).snapshot(), model, TokenCache()).quality
     assert (first.contradiction_count, first.identical_count, first.empty_count) == (1, 1, 1)
     assert len(first.near_duplicate_prompts) == 1
 
@@ -748,3 +748,32 @@ def test_export_a_json_array_file_as_jsonl(qtbot: QtBot, tab: DatasetsTab, tmp_p
     exported = Dataset.open(tmp_path / "out.jsonl", "openai_dpo")
     read_back = [_texts(r) for _i, r in exported.iter_records()]
     assert all(_same_example(r, e) for r, e in zip(read_back, expected, strict=True))
+
+
+def test_token_counts_are_reused_for_unchanged_examples_only(tmp_path: Path) -> None:
+    """Counts come from the cache for entries that are the same objects, even after rows moved."""
+    from array import array
+
+    from dpo_studio.ui.datasets.statistics import TokenCache, compute_statistics
+
+    document = Document.open(ORCA)
+    model = document.profile.model
+    first = compute_statistics(document.snapshot(), model, TokenCache())
+    records = document.record_indices()
+    # Plant a recognisable (wrong) count for one unchanged example: if it shows up, the cache was used.
+    planted = array("i", first.cache.counts)
+    at = 3 * records[5]
+    planted[at : at + 3] = array("i", [1, 2, 3])
+    cache = TokenCache(first.cache.entries, planted)
+    edited = document.record(records[0])
+    assert edited is not None
+    edited.preferred = [{"role": "assistant", "content": "word " * 500}]
+    document.replace(records[0], edited)
+    again = compute_statistics(document.snapshot(), model, cache)
+    assert again.longest[records[5]] == 1 + 3
+    assert again.longest[records[0]] > first.longest[records[0]]  # the edited example was counted again
+    # After an insertion every later row moved; unchanged entries are still found.
+    document.insert(0, [edited])
+    moved = compute_statistics(document.snapshot(), model, again.cache)
+    assert moved.longest[records[5] + 1] == 4
+    assert moved.longest[0] == again.longest[records[0]]

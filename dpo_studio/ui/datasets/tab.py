@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dpo_studio.core.dataset import Entry
 from dpo_studio.core.dataset_index import DatasetIndex, RowFilter
 from dpo_studio.core.detect import Detection
 from dpo_studio.core.dialects import Dialect
@@ -47,7 +46,7 @@ from dpo_studio.ui.datasets.findings_model import rule_title
 from dpo_studio.ui.datasets.findings_panel import FindingsPanel
 from dpo_studio.ui.datasets.importing import import_files as import_into
 from dpo_studio.ui.datasets.split_dialog import SplitDialog
-from dpo_studio.ui.datasets.statistics import compute_statistics
+from dpo_studio.ui.datasets.statistics import TokenCache, compute_statistics
 from dpo_studio.ui.datasets.stats_panel import StatsPanel
 from dpo_studio.ui.datasets.table_model import DatasetTableModel
 from dpo_studio.ui.datasets.wording import plural
@@ -94,7 +93,7 @@ class DatasetsTab(QWidget):
         self._build_task: TaskHandle | None = None
         self._stats_task: TaskHandle | None = None
         self._stats_stale = False
-        self._token_cache: dict[int, tuple[Entry, Any]] = {}
+        self._token_cache = TokenCache()
         #: The model whose tokenizer a background task has loaded ("" before that).
         self._tokenizer_model = ""
         #: Entries changed since the findings were last taken from a full check.
@@ -329,7 +328,7 @@ class DatasetsTab(QWidget):
         if self._stats_task is not None:
             self._stats_task.cancel()
             self._stats_task = None
-        self._token_cache = {}
+        self._token_cache = TokenCache()
         # Entry numbers of the old document mean nothing in the new one.
         self.table.forget_selection()
         index = DatasetIndex(document.dataset)
@@ -709,7 +708,7 @@ class DatasetsTab(QWidget):
         self._stats_stale = False
         self.stats_panel.set_stale(False)
         snapshot = document.snapshot()
-        cache = dict(self._token_cache)
+        cache = self._token_cache  # read-only in the task; replaced by the result's cache
         model = document.profile.model
         findings = self.findings_panel.model.groups
 
