@@ -7,7 +7,6 @@ import threading
 from pathlib import Path
 
 import orjson
-import pytest
 
 from dpo_studio.core import packing
 from dpo_studio.core.dataset import Dataset, EntryKind
@@ -50,7 +49,13 @@ def test_a_large_file_is_packed_and_written_back_byte_for_byte() -> None:
     assert len(data) > packing.PACK_THRESHOLD
     dataset = Dataset.from_bytes(data, get_dialect("openai_dpo"))
     records = [entry for entry in dataset.entries if entry.kind is EntryKind.RECORD]
-    assert records and all(entry.stored_size < len(entry.raw or b"") for entry in records[:-1])
+    assert records and not any(entry.packed for entry in records)
+    before = [entry.raw for entry in dataset.entries]
+    assert dataset.pack() == len(records)
+    assert all(entry.packed and entry.stored_size < entry.raw_size for entry in records[:-1])
+    assert [entry.raw for entry in dataset.entries] == before
+    assert [entry.raw_size for entry in dataset.entries] == [len(raw or b"") for raw in before]
+    assert dataset.pack() == 0  # nothing left to pack
     assert sum(entry.kind is EntryKind.UNREADABLE for entry in dataset.entries) == 31
     assert sum(entry.kind is EntryKind.BLANK for entry in dataset.entries) == 12
     assert dataset.entries[-1].raw == b'{"input": "unterminated"}\r' and dataset.entries[-1].terminator == b""
@@ -65,6 +70,7 @@ def test_an_edited_packed_entry_is_reserialised_and_undo_restores_the_exact_line
     data = _messy_file()
     path.write_bytes(data)
     document = Document.open(path)
+    document.dataset.pack()
     assert document.entries[2].stored_size < len(document.entries[2].raw or b"")  # packed
     record = document.record(2)
     assert record is not None
@@ -81,6 +87,7 @@ def test_real_text_shrinks_to_under_a_third() -> None:
     """The HH-RLHF corpus file (real conversations, 2.8 MB): the records are kept at under a third."""
     path = CORPUS / "hh_rlhf" / "anthropic-hh-harmless-base-test.jsonl"
     dataset = Dataset.open(path)
+    dataset.pack()
     records = [entry for entry in dataset.entries if entry.kind is EntryKind.RECORD]
     stored = sum(entry.stored_size for entry in records)
     source = sum(len(entry.raw or b"") for entry in records)
@@ -90,13 +97,13 @@ def test_real_text_shrinks_to_under_a_third() -> None:
 
 def test_a_small_file_is_kept_as_it_is() -> None:
     data = b"".join(orjson.dumps(_pair(random.Random(1), n)) + b"\n" for n in range(20))
-    assert LineCodec.for_body(data) is None
     dataset = Dataset.from_bytes(data, get_dialect("openai_dpo"))
-    assert all(entry.stored_size == len(entry.raw or b"") for entry in dataset.entries)
+    assert dataset.pack() == 0
+    assert all(not entry.packed and entry.stored_size == entry.raw_size for entry in dataset.entries)
 
 
 def test_lines_too_few_to_train_on_are_kept_as_they_are() -> None:
-    assert LineCodec.for_body(b'{"one": "line"}\n', threshold=0) is None
+    assert LineCodec.train([b'{"one": "line"}']) is None
 
 
 def test_entries_are_read_from_many_threads_at_once() -> None:
@@ -109,27 +116,17 @@ def test_entries_are_read_from_many_threads_at_once() -> None:
     def read_all() -> None:
         for _ in range(3):
             for index, entry in enumerate(dataset.entries):
-                if entry.raw != expected[index]:
+                if entry.raw != expected[index] or entry.raw_size != len(expected[index] or b""):
                     wrong.append(index)
 
-    threads = [threading.Thread(target=read_all) for _ in range(4)]
+    # Packing runs while the others read, as it does after a large file is opened in the app.
+    threads = [threading.Thread(target=dataset.pack)]
+    threads += [threading.Thread(target=read_all) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert wrong == []
-
-
-@pytest.mark.parametrize("count", [1, 5, 1000])
-def test_samples_are_lines_spread_over_the_body(count: int) -> None:
-    body = b"".join(b"line %d\n" % n for n in range(5000))
-    samples = packing.sample_lines(body, count)
-    assert 0 < len(samples) <= count
-    assert all(bytes(sample).startswith(b"line ") and b"\n" not in sample for sample in samples)
-    numbers = [int(bytes(sample).split()[1]) for sample in samples]
-    assert numbers == sorted(set(numbers))
-    if count > 1:
-        assert numbers[-1] > 2500  # reaches the second half of the file
 
 
 def test_an_open_large_file_takes_less_memory_than_the_file() -> None:
@@ -138,12 +135,16 @@ def test_an_open_large_file_takes_less_memory_than_the_file() -> None:
     import tracemalloc
 
     data = _messy_file(6000)
+    size = len(data)
     gc.collect()
     tracemalloc.start()
     try:
         dataset = Dataset.from_bytes(data, get_dialect("openai_dpo"))
+        dataset.pack()
+        del data  # the entries no longer need the file's bytes once packed
+        gc.collect()
         held, _peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert len(dataset.entries) > 6000
-    assert held < len(data) / 2, (held, len(data))
+    assert held < size / 2, (held, size)

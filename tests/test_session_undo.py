@@ -194,3 +194,25 @@ def test_save_in_another_dialect_resets_history(
     assert session.undo_stack.count() == 0
     assert not session.dirty
     assert session.document.dialect.name == "trl_messages"
+
+
+def test_a_large_file_is_packed_in_memory_after_opening_and_still_saves_exactly(
+    qtbot: QtBot, session: DocumentSession, tmp_path: Path
+) -> None:
+    """Twice the Orca corpus file (1.9 MB) is over the packing threshold: the session packs it in the
+    background, edits keep working, and an untouched save writes the same bytes."""
+    from dpo_studio.core.dataset import EntryKind
+
+    path = tmp_path / "orca-twice.jsonl"
+    original = (CORPUS / "openai_dpo" / "msfoundry-orca-dpo-validation.jsonl").read_bytes() * 2
+    path.write_bytes(original)
+    session.set_document(Document.open(path))
+    records = [e for e in session.document.entries if e.kind is EntryKind.RECORD]
+    qtbot.waitUntil(lambda: all(entry.packed for entry in records), timeout=20_000)
+    session.edit_record(3, typed(session, 3, "An edit after packing."), "Edit preferred answer")
+    assert session.document.record(3).preferred_text == "An edit after packing."  # type: ignore[union-attr]
+    session.save()
+    assert b"An edit after packing." in path.read_bytes()
+    session.undo_stack.undo()
+    session.save()
+    assert path.read_bytes() == original

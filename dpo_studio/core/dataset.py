@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import orjson
 from dpo_studio.core.dialects import Dialect, get_dialect
 from dpo_studio.core.errors import UserError
 from dpo_studio.core.findings import Finding, Issue, Severity
-from dpo_studio.core.packing import LineCodec
+from dpo_studio.core.packing import PACK_THRESHOLD, SAMPLE_LINES, LineCodec, PackedLine
 from dpo_studio.core.records import PreferenceRecord
 from dpo_studio.core.textfile import (
     BOM,
@@ -48,16 +49,18 @@ class Entry:
 
     ``raw`` is the exact source bytes without the line terminator (``None`` for a record created in
     the app). ``record`` is set once the record was edited or created, and then wins over ``raw``.
-    The source bytes of a large file's records are kept compressed (:mod:`core.packing`) and
-    unpacked when ``raw`` is read.
+
+    Right after reading, a record's source bytes are a view into the file's bytes (no copy); a large
+    file's dataset then packs them (:meth:`Dataset.pack`, :mod:`core.packing`) and ``raw`` unpacks them
+    when read. Packing swaps one attribute, so readers on other threads always see a whole state.
     """
 
-    __slots__ = ("_codec", "_data", "error", "kind", "line", "record", "terminator")
+    __slots__ = ("_data", "error", "kind", "line", "record", "terminator")
 
     def __init__(
         self,
         kind: EntryKind,
-        raw: bytes | None = None,
+        raw: bytes | memoryview | None = None,
         line: int = 0,
         terminator: bytes = b"\n",
         record: PreferenceRecord | None = None,
@@ -65,36 +68,61 @@ class Entry:
     ) -> None:
         self.kind = kind
         self._data = raw
-        self._codec: LineCodec | None = None
         self.line = line
         self.terminator = terminator
         self.record = record
         #: For unreadable lines: (column, message) of the read error.
         self.error = error
 
-    @classmethod
-    def packed(cls, kind: EntryKind, packed: bytes, codec: LineCodec, line: int, terminator: bytes) -> Entry:
-        """An entry whose source bytes are ``packed`` with ``codec``."""
-        entry = cls(kind, packed, line, terminator)
-        entry._codec = codec
-        return entry
-
     @property
     def raw(self) -> bytes | None:
         """The exact source bytes (without the line terminator), or ``None`` for a new record."""
         data = self._data
-        codec = self._codec
-        return data if codec is None or data is None else codec.unpack(data)
+        if data is None or type(data) is bytes:
+            return data
+        if isinstance(data, PackedLine):
+            return data.unpack()
+        return bytes(data)
+
+    @property
+    def source(self) -> bytes | memoryview | None:
+        """The source bytes for parsing: like :attr:`raw`, but a view into the file is not copied."""
+        data = self._data
+        return data.unpack() if isinstance(data, PackedLine) else data
+
+    @property
+    def has_source(self) -> bool:
+        """Whether the entry has source bytes (``raw is not None``, without unpacking them)."""
+        return self._data is not None
+
+    @property
+    def raw_size(self) -> int:
+        """``len(raw)`` (0 without source bytes), without unpacking or copying them."""
+        data = self._data
+        if data is None:
+            return 0
+        return data.size if isinstance(data, PackedLine) else len(data)
 
     @property
     def stored_size(self) -> int:
-        """How many bytes the source bytes take in memory (compressed or not)."""
-        return len(self._data) if self._data is not None else 0
+        """How many bytes the source bytes take in memory (packed or not)."""
+        return 0 if self._data is None else len(self._data)
+
+    @property
+    def packed(self) -> bool:
+        """Whether the source bytes are kept compressed."""
+        return isinstance(self._data, PackedLine)
 
     @property
     def edited(self) -> bool:
         """Whether this entry must be serialised again rather than copied."""
         return self.record is not None
+
+    def pack(self, codec: LineCodec) -> None:
+        """Keep the source bytes compressed with ``codec`` (from :meth:`Dataset.pack` only)."""
+        data = self._data
+        if data is not None and not isinstance(data, PackedLine):
+            self._data = codec.pack(data)
 
     def with_record(self, record: PreferenceRecord | None) -> Entry:
         """A new entry with the same source bytes, position and terminator that holds ``record``.
@@ -103,11 +131,12 @@ class Entry:
         ``None`` it is the source line again, as read.
         """
         kind = EntryKind.RECORD if record is not None or self.kind is EntryKind.RECORD else self.kind
-        copy = Entry(kind, self._data, self.line, self.terminator, record)
-        copy._codec = self._codec
-        if record is None:
-            copy.error = self.error
-        return copy
+        data = self._data
+        # A view would keep the whole file's bytes alive for as long as the edit is on the undo stack.
+        source = bytes(data) if isinstance(data, memoryview) else data
+        return Entry(
+            kind, source, self.line, self.terminator, record, None if record is not None else self.error
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Entry):
@@ -124,7 +153,7 @@ class Entry:
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value like the dataclass it was
 
     def __repr__(self) -> str:
-        size = f"{self.stored_size} bytes{' packed' if self._codec else ''}"
+        size = f"{self.stored_size} bytes{' packed' if self.packed else ''}"
         return f"Entry({self.kind.name}, line {self.line}, {size}, edited={self.edited})"
 
 
@@ -146,6 +175,8 @@ class Dataset:
     path: Path | None = None
     #: Problems found while reading the file as a whole (e.g. a broken JSON array).
     file_findings: list[Finding] = field(default_factory=list)
+    _codec: LineCodec | None = field(default=None, repr=False, compare=False)
+    _pack_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -200,10 +231,9 @@ class Dataset:
         return cls.from_bytes(data, chosen, file_path, on_record=on_record)
 
     def _read_lines(self, body: bytes, on_record: RecordVisitor | None = None) -> None:
-        # One orjson parse per line, straight from the file's buffer (no copy of the file as a list of
-        # lines: that would double the memory while opening). A line is checked for blankness only when
-        # it does not parse. Records of a large file are kept compressed (core.packing).
-        codec = LineCodec.for_body(body)
+        # One orjson parse per line, straight from the file's buffer: records keep a view into it, so
+        # opening copies nothing (a list of lines would double the memory while opening). A line is
+        # checked for blankness only when it does not parse. See pack() for large files.
         view = memoryview(body)
         find = body.find
         append = self.entries.append
@@ -236,10 +266,7 @@ class Dataset:
                 else:
                     append(Entry(blank, raw, number, terminator))
                 continue
-            if codec is None:
-                entry = Entry(record, bytes(line), number, terminator)
-            else:
-                entry = Entry.packed(record, codec.pack(line), codec, number, terminator)
+            entry = Entry(record, line, number, terminator)
             append(entry)
             if on_record is not None:
                 on_record(len(self.entries) - 1, entry, value)
@@ -251,7 +278,6 @@ class Dataset:
         text = body.decode("utf-8", errors="surrogateescape")
         elements, problem = split_array(text)
         layout = self.layout
-        codec = LineCodec.for_body(body)
         if elements:
             first_start = elements[0].start
         else:  # empty array: split_array saw only whitespace between '[' and ']' (or a problem)
@@ -279,10 +305,7 @@ class Dataset:
                     Entry(EntryKind.UNREADABLE, raw, element.line, separator, error=(element.column, message))
                 )
                 continue
-            if codec is None:
-                entry = Entry(EntryKind.RECORD, raw, element.line, separator)
-            else:
-                entry = Entry.packed(EntryKind.RECORD, codec.pack(raw), codec, element.line, separator)
+            entry = Entry(EntryKind.RECORD, raw, element.line, separator)
             self.entries.append(entry)
             if on_record is not None:
                 on_record(len(self.entries) - 1, entry, value)
@@ -320,11 +343,40 @@ class Dataset:
     def _sample_values(self, limit: int = 200) -> list[object]:
         values: list[object] = []
         for entry in self.entries:
-            if entry.kind is EntryKind.RECORD and entry.raw is not None:
-                values.append(orjson.loads(entry.raw))
+            source = entry.source
+            if entry.kind is EntryKind.RECORD and source is not None:
+                values.append(orjson.loads(source))
                 if len(values) >= limit:
                     break
         return values
+
+    def pack(self, cancelled: Callable[[], bool] | None = None) -> int:
+        """Keep the records' source bytes compressed once they add up to :data:`PACK_THRESHOLD` or more.
+
+        Meant for a background thread after a large file is opened: it takes about 6 microseconds a
+        line, and entries stay readable (and editable) from any thread meanwhile. Stops early when
+        ``cancelled()`` turns true. Returns how many entries were packed.
+        """
+        with self._pack_lock:
+            todo = [
+                entry
+                for entry in list(self.entries)
+                if entry.kind is EntryKind.RECORD and entry.stored_size and not entry.packed
+            ]
+            if sum(entry.stored_size for entry in todo) < PACK_THRESHOLD:
+                return 0
+            if self._codec is None:
+                step = max(1, len(todo) // SAMPLE_LINES)
+                samples = [entry.source for entry in todo[::step]]
+                self._codec = LineCodec.train([sample for sample in samples if sample is not None])
+            codec = self._codec
+            if codec is None:
+                return 0
+            for done, entry in enumerate(todo):
+                if done % 1000 == 0 and cancelled is not None and cancelled():
+                    return done
+                entry.pack(codec)
+            return len(todo)
 
     # -- access --------------------------------------------------------------------------------
 
@@ -340,9 +392,10 @@ class Dataset:
         entry = self.entries[index]
         if entry.record is not None:
             return entry.record
-        if entry.kind is not EntryKind.RECORD or entry.raw is None:
+        source = entry.source
+        if entry.kind is not EntryKind.RECORD or source is None:
             raise ValueError(f"entry {index} holds no record")
-        record, _issues = self.dialect.parse(orjson.loads(entry.raw))
+        record, _issues = self.dialect.parse(orjson.loads(source))
         return record
 
     def parse_entry(self, index: int) -> tuple[PreferenceRecord | None, list[Issue]]:
@@ -350,9 +403,10 @@ class Dataset:
         entry = self.entries[index]
         if entry.record is not None:
             return entry.record, []
-        if entry.kind is not EntryKind.RECORD or entry.raw is None:
+        source = entry.source
+        if entry.kind is not EntryKind.RECORD or source is None:
             return None, []
-        return self.dialect.parse(orjson.loads(entry.raw))
+        return self.dialect.parse(orjson.loads(source))
 
     def iter_records(self) -> Iterator[tuple[int, PreferenceRecord]]:
         """Every (entry index, record) pair, parsing lazily."""
@@ -430,21 +484,22 @@ class Dataset:
         record = entry.record if entry.record is not None else self.record(index)
         layout = self.layout
         value: object = target.to_json(record)
-        if entry.record is not None and entry.raw is not None and target.name == self.dialect.name:
+        if entry.record is not None and entry.has_source and target.name == self.dialect.name:
             # An edited source record keeps its fields in the order the file had them, so the
             # rewritten line differs from the original only where the record changed.
-            value = follow_key_order(value, _loads_or_none(entry.raw))
+            value = follow_key_order(value, _loads_or_none(entry.source))
         return dump_json(value, compact=layout.compact, ascii_only=layout.ascii_only)
 
     def _native_lines_bytes(self, target: Dialect) -> bytes:
         newline = self.layout.newline
-        parts: list[bytes] = []
+        parts: list[bytes | memoryview] = []
         last = len(self.entries) - 1
         for position, entry in enumerate(self.entries):
+            source = None if entry.edited else entry.source
             if entry.edited:
                 parts.append(self._serialise(position, target))
-            elif entry.raw is not None:
-                parts.append(entry.raw)
+            elif source is not None:
+                parts.append(source)
             else:
                 continue
             terminator = entry.terminator or newline
@@ -459,10 +514,10 @@ class Dataset:
         for position, entry in enumerate(self.entries):
             if entry.kind is EntryKind.RECORD and (entry.edited or _holds_object(entry.raw)):
                 parts.append(self._serialise(position, target))
-            elif entry.raw is not None and entry.kind is not EntryKind.BLANK:
+            elif entry.has_source and entry.kind is not EntryKind.BLANK:
                 # Unreadable lines and JSON values that are not objects cannot be converted; they are
                 # copied so nothing is lost (their read issues still point at them).
-                parts.append(entry.raw)
+                parts.append(entry.raw or b"")
             else:
                 continue
             parts.append(newline)
@@ -478,8 +533,8 @@ class Dataset:
                 if layout.array_indent is not None:
                     body = _indent_json(body, layout)
                 parts.append(body)
-            elif entry.raw is not None:
-                parts.append(entry.raw)
+            elif entry.has_source:
+                parts.append(entry.raw or b"")
             if position < last:
                 # A separator holds the comma; the source's last element has none of its own. Before an
                 # unreadable rest the source's bytes are kept whatever they are.
@@ -536,7 +591,9 @@ def follow_key_order(value: object, model: object) -> object:
     return value
 
 
-def _loads_or_none(raw: bytes) -> object:
+def _loads_or_none(raw: bytes | memoryview | None) -> object:
+    if raw is None:
+        return None
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:

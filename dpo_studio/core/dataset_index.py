@@ -631,10 +631,11 @@ def _record_of(entry: Entry, dialect: Dialect) -> PreferenceRecord | None:
     """The record an entry holds, or ``None`` for an unreadable line."""
     if entry.record is not None:
         return entry.record
-    if entry.kind is not EntryKind.RECORD or entry.raw is None:
+    source = entry.source
+    if entry.kind is not EntryKind.RECORD or source is None:
         return None
     try:
-        record, _issues = dialect.parse(orjson.loads(entry.raw))
+        record, _issues = dialect.parse(orjson.loads(source))
     except orjson.JSONDecodeError:
         return None
     return record

@@ -467,13 +467,16 @@ class Document:
             return dataset.to_bytes(target, bom=bom)
         entries = list(dataset.entries)
         for index, entry in enumerate(entries):
-            if entry.record is None or entry.raw is None or entry.kind is not EntryKind.RECORD:
+            if entry.record is None or entry.kind is not EntryKind.RECORD:
                 continue
             if not (entry.record.notes or entry.record.tags):
                 continue
+            raw = entry.source
+            if raw is None:
+                continue
             source = entry.with_record(None)
             try:
-                original, _issues = dataset.dialect.parse(orjson.loads(entry.raw))
+                original, _issues = dataset.dialect.parse(orjson.loads(raw))
             except (orjson.JSONDecodeError, TypeError, ValueError):
                 continue
             if sidecar.without_app_fields(entry.record) == original:

@@ -7,17 +7,21 @@ the synthetic benchmark file), and a line is decompressed in about 2 microsecond
 dataset's source bytes, which must be kept to write untouched records back byte for byte, at a
 fraction of the file size.
 
-zstd (de)compressor objects are not safe to share between threads, and entries are read from the GUI
-thread and from background checks at once, so each thread gets its own.
+A packed line is a :class:`PackedLine`: bytes that know the codec that made them (through their
+type, so each line costs nothing extra), which lets readers on any thread tell packed from plain bytes
+by looking at one object. zstd (de)compressor objects are not safe to share between threads, so each
+thread gets its own.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from typing import ClassVar
 
 import zstandard
 
-#: Files smaller than this are kept as they are (the saving would not matter).
+#: Files whose records take less than this are kept as they are (the saving would not matter).
 PACK_THRESHOLD = 1 << 20
 #: Size of the trained dictionary and how many lines it is trained on.
 DICTIONARY_BYTES = 64 * 1024
@@ -26,25 +30,42 @@ SAMPLE_LINES = 1000
 LEVEL = 3
 
 
+class PackedLine(bytes):
+    """A line compressed by a :class:`LineCodec`; each codec makes its own subclass naming itself."""
+
+    __slots__ = ()
+    codec: ClassVar[LineCodec]
+
+    def unpack(self) -> bytes:
+        """The line's original bytes."""
+        return self.codec.unpack(self)
+
+    @property
+    def size(self) -> int:
+        """The length of the original bytes (read from the frame header, nothing is unpacked)."""
+        return int(zstandard.frame_content_size(self))
+
+
 class LineCodec:
     """Packs and unpacks single lines with one shared dictionary. Safe to use from any thread."""
 
     def __init__(self, dictionary: zstandard.ZstdCompressionDict) -> None:
         self._dictionary = dictionary
         self._local = threading.local()
+        self.packed_type: type[PackedLine] = type(
+            "PackedLine", (PackedLine,), {"__slots__": (), "codec": self}
+        )
 
     @classmethod
-    def for_body(cls, body: bytes, threshold: int | None = None) -> LineCodec | None:
-        """A codec trained on lines spread over ``body`` (a JSON Lines file), or ``None``.
+    def train(cls, samples: Sequence[bytes | memoryview]) -> LineCodec | None:
+        """A codec with a dictionary trained on ``samples`` (lines of the file), or ``None``.
 
-        ``None`` when the file is smaller than ``threshold`` (default :data:`PACK_THRESHOLD`) or a
-        dictionary cannot be trained (too few lines); the lines are then kept as they are.
+        ``None`` when a dictionary cannot be trained (too few lines); the lines are then kept as they are.
         """
-        if len(body) < (PACK_THRESHOLD if threshold is None else threshold):
-            return None
-        samples = sample_lines(body, SAMPLE_LINES)
         try:
-            dictionary = zstandard.train_dictionary(DICTIONARY_BYTES, samples, level=LEVEL)
+            dictionary = zstandard.train_dictionary(
+                DICTIONARY_BYTES, [bytes(s) for s in samples], level=LEVEL
+            )
         except zstandard.ZstdError:
             return None
         return cls(dictionary)
@@ -61,32 +82,13 @@ class LineCodec:
             self._local.tools = tools
         return tools
 
-    def pack(self, raw: bytes | memoryview) -> bytes:
+    def pack(self, raw: bytes | memoryview) -> PackedLine:
         """``raw`` compressed (the frame records its size, so :meth:`unpack` needs nothing else)."""
         packed = self._tools()[0].compress(raw)
         # zstandard returns a bytes object that still occupies the worst-case output size (about the
-        # input's size): copy it into one of its real size, or nothing would be saved.
-        return bytes(memoryview(packed))
+        # input's size); the copy into a PackedLine has its real size.
+        return self.packed_type(memoryview(packed))
 
     def unpack(self, packed: bytes) -> bytes:
         """The bytes :meth:`pack` was given."""
         return self._tools()[1].decompress(packed)
-
-
-def sample_lines(body: bytes, count: int, longest: int = 16 * 1024) -> list[bytes | bytearray | memoryview]:
-    """Up to ``count`` non-empty lines taken at even steps through ``body`` (each cut at ``longest``)."""
-    samples: list[bytes | bytearray | memoryview] = []
-    size = len(body)
-    step = max(1, size // count)
-    position = 0
-    while position < size and len(samples) < count:
-        end = body.find(b"\n", position)
-        if end < 0:
-            end = size
-        line = body[position : min(end, position + longest)]
-        if line.strip():
-            samples.append(line)
-        # Jump ahead, then start at the next line boundary.
-        next_start = body.find(b"\n", max(end, position + step))
-        position = size if next_start < 0 else next_start + 1
-    return samples

@@ -942,7 +942,7 @@ def open_and_validate(
     check_value = check.check_value
 
     def visit(index: int, entry: Entry, value: Any) -> None:
-        check_value(index, entry.line, value, len(entry.raw) if entry.raw is not None else 0, chosen)
+        check_value(index, entry.line, value, entry.raw_size, chosen)
 
     dataset = Dataset.from_bytes(content, chosen, file_path, on_record=visit)
     check.total = len(dataset.entries)

@@ -111,6 +111,7 @@ class DocumentSession(QObject):
         self._update_dirty()
         self.findingsChanged.emit()
         self.revalidate()
+        self._pack_in_background()
 
     def close_document(self) -> None:
         """Replace the document with a new empty one, discarding its unsaved edits and journal."""
@@ -219,6 +220,8 @@ class DocumentSession(QObject):
             self._adjust_current_after_remove(change.indices)
             self.entriesRemoved.emit(list(change.indices))
             self.findingsChanged.emit()
+        if kind is ChangeKind.RESET:
+            self._pack_in_background()  # saved in another format: the document read the new file
         if kind is not ChangeKind.SAVED and kind is not ChangeKind.RESET:
             # The full check of a large file takes a while and competes with typing: wait longer there.
             self._revalidate_timer.start(max(REVALIDATE_DELAY_MS, len(self.document) // 50))
@@ -259,7 +262,18 @@ class DocumentSession(QObject):
             self._dirty = dirty
             self.dirtyChanged.emit(dirty)
 
-    # -- full check in the background --------------------------------------------------------------
+    # -- background work ----------------------------------------------------------------------------
+
+    def _pack_in_background(self) -> None:
+        """Compress a large file's lines in memory (``Dataset.pack``); silent, the user loses no time."""
+        from dpo_studio.ui.errors import present_error
+        from dpo_studio.ui.tasks import task_runner
+
+        dataset = self.document.dataset
+        task_runner().run(
+            lambda ctx: dataset.pack(cancelled=lambda: ctx.cancelled),
+            on_error=lambda error: present_error(None, error, "Compacting the dataset in memory"),
+        )
 
     def revalidate(self) -> None:
         """Run the full check (cross-record rules, token limits) in the background, then refresh findings."""
