@@ -118,11 +118,10 @@ class Entry:
         """Whether this entry must be serialised again rather than copied."""
         return self.record is not None
 
-    def pack(self, codec: LineCodec) -> None:
-        """Keep the source bytes compressed with ``codec`` (from :meth:`Dataset.pack` only)."""
-        data = self._data
-        if data is not None and not isinstance(data, PackedLine):
-            self._data = codec.pack(data)
+    def adopt_packed(self, packed: PackedLine) -> None:
+        """Keep ``packed``, this entry's source bytes compressed (for :meth:`Dataset.pack` only)."""
+        if self._data is not None and not isinstance(self._data, PackedLine):
+            self._data = packed
 
     def with_record(self, record: PreferenceRecord | None) -> Entry:
         """A new entry with the same source bytes, position and terminator that holds ``record``.
@@ -156,6 +155,9 @@ class Entry:
         size = f"{self.stored_size} bytes{' packed' if self.packed else ''}"
         return f"Entry({self.kind.name}, line {self.line}, {size}, edited={self.edited})"
 
+
+#: How many lines :meth:`Dataset.pack` compresses per call (it checks for cancellation in between).
+PACK_BATCH = 10_000
 
 #: Called as ``visit(entry index, entry, parsed JSON value)`` for each record entry while a file is read.
 RecordVisitor = Callable[[int, Entry, Any], None]
@@ -372,11 +374,18 @@ class Dataset:
             codec = self._codec
             if codec is None:
                 return 0
-            for done, entry in enumerate(todo):
-                if done % 1000 == 0 and cancelled is not None and cancelled():
-                    return done
-                entry.pack(codec)
-            return len(todo)
+            done = 0
+            for start in range(0, len(todo), PACK_BATCH):
+                if cancelled is not None and cancelled():
+                    break
+                batch = todo[start : start + PACK_BATCH]
+                sources = [entry.source for entry in batch]
+                for entry, packed in zip(
+                    batch, codec.pack_many([s for s in sources if s is not None]), strict=True
+                ):
+                    entry.adopt_packed(packed)
+                done += len(batch)
+            return done
 
     # -- access --------------------------------------------------------------------------------
 

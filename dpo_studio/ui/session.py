@@ -106,12 +106,13 @@ class DocumentSession(QObject):
         self.document = document
         self._attach(document, journal)
         self._current = -1
+        # First in the queue: until a large file is packed its bytes are held twice over the index.
+        self._pack_in_background()
         self.documentReplaced.emit()
         self.currentChanged.emit(-1)
         self._update_dirty()
         self.findingsChanged.emit()
         self.revalidate()
-        self._pack_in_background()
 
     def close_document(self) -> None:
         """Replace the document with a new empty one, discarding its unsaved edits and journal."""
