@@ -1,5 +1,6 @@
 """Atomic writes on real file systems: the old file survives failures, errors are plain sentences."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,26 @@ def test_full_disk_keeps_old_file_and_leaves_no_temp(tmp_path: Path) -> None:
 def test_missing_folder_is_a_plain_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="does not exist"):
         atomic_write_bytes(tmp_path / "nope" / "out.jsonl", b"x")
+
+
+def test_content_written_in_pieces_is_hashed_and_a_failure_midway_leaves_the_file_alone(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+
+    from dpo_studio.core.atomicfile import atomic_write_chunks
+
+    target = tmp_path / "data.jsonl"
+    target.write_bytes(b"original\n")
+    pieces = [b"one\n", b"two\n", b"three\n"]
+    assert atomic_write_chunks(target, iter(pieces)) == (14, hashlib.sha256(b"".join(pieces)).hexdigest())
+    assert target.read_bytes() == b"one\ntwo\nthree\n"
+
+    def broken() -> Iterator[bytes]:
+        yield b"half of it\n"
+        raise ValueError("the content could not be produced")
+
+    with pytest.raises(ValueError):
+        atomic_write_chunks(target, broken())
+    assert target.read_bytes() == b"one\ntwo\nthree\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["data.jsonl"]  # no temporary file left

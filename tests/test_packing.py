@@ -148,3 +148,32 @@ def test_an_open_large_file_takes_less_memory_than_the_file() -> None:
         tracemalloc.stop()
     assert len(dataset.entries) > 6000
     assert held < size / 2, (held, size)
+
+
+def test_saving_a_packed_file_never_holds_it_whole(tmp_path: Path) -> None:
+    """A save streams blocks to disk: allocations during it stay far below the file's size."""
+    import gc
+    import tracemalloc
+
+    path = tmp_path / "big.jsonl"
+    data = _messy_file(6000)
+    path.write_bytes(data)
+    document = Document.open(path)
+    document.dataset.pack()
+    record = document.record(2)
+    assert record is not None
+    record.notes = ""
+    record.preferred = [{"role": "assistant", "content": "Saved while packed."}]
+    document.replace(2, record)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        document.save()
+        _held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < len(data) / 2, (peak, len(data))  # writing it whole took twice the file
+    saved = path.read_bytes().split(b"\n")
+    assert b"Saved while packed." in saved[2]
+    assert saved[3:] == data.split(b"\n")[3:]
+    assert document.source_size == len(path.read_bytes())

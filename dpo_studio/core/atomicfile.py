@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from dpo_studio.core.errors import UserError
@@ -17,15 +19,26 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     On failure the original file (if any) is untouched and the temporary file is removed; the error is
     raised as a :class:`UserError` saying what happened and what to do.
     """
+    atomic_write_chunks(path, (data,))
+
+
+def atomic_write_chunks(path: str | Path, chunks: Iterable[bytes]) -> tuple[int, str]:
+    """:func:`atomic_write_bytes` for content produced piece by piece (a large file is never whole in
+    memory). Returns the size and the SHA-256 (hex) of what was written."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as error:
         raise _as_user_error(error, target) from None
+    digest = hashlib.sha256()
+    size = 0
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            for chunk in chunks:
+                stream.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
             stream.flush()
             os.fsync(stream.fileno())
         if target.exists():
@@ -36,7 +49,13 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise _as_user_error(error, target) from None
+    except BaseException:
+        # Producing the content failed (or was interrupted): no half-written temporary file stays.
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
     _fsync_directory(folder)
+    return size, digest.hexdigest()
 
 
 def _fsync_directory(folder: Path) -> None:

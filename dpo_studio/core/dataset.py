@@ -475,18 +475,35 @@ class Dataset:
         is lost silently. A read-only dialect can be written back only while no record was edited
         (a plain copy).
         """
+        return b"".join(self.iter_bytes(dialect, bom=bom))
+
+    def iter_bytes(
+        self, dialect: Dialect | None = None, *, bom: bool | None = None, block: int = 1 << 20
+    ) -> Iterator[bytes]:
+        """:meth:`to_bytes` in blocks of about ``block`` bytes, for writing a large file without holding
+        it (or every unpacked line of it) in memory at once."""
         target = dialect or self.dialect
         same = target.name == self.dialect.name
         if not target.writable and not (same and not any(entry.edited for entry in self.entries)):
             raise ValueError(f"{target.label} files can be read but not written")
         use_bom = self.layout.bom if bom is None else bom
         if same and self.layout.container is Container.JSON_ARRAY:
-            body = self._array_bytes(target)
+            parts = self._array_parts(target)
         elif same:
-            body = self._native_lines_bytes(target)
+            parts = self._native_lines_parts(target)
         else:
-            body = self._converted_lines_bytes(target)
-        return BOM + body if use_bom else body
+            parts = self._converted_lines_parts(target)
+        pending: list[bytes | memoryview] = [BOM] if use_bom else []
+        size = 0
+        for part in parts:
+            pending.append(part)
+            size += len(part)
+            if size >= block:
+                yield b"".join(pending)
+                pending.clear()
+                size = 0
+        if pending or size:
+            yield b"".join(pending)
 
     def _serialise(self, index: int, target: Dialect) -> bytes:
         entry = self.entries[index]
@@ -499,60 +516,55 @@ class Dataset:
             value = follow_key_order(value, _loads_or_none(entry.source))
         return dump_json(value, compact=layout.compact, ascii_only=layout.ascii_only)
 
-    def _native_lines_bytes(self, target: Dialect) -> bytes:
+    def _native_lines_parts(self, target: Dialect) -> Iterator[bytes | memoryview]:
         newline = self.layout.newline
-        parts: list[bytes | memoryview] = []
         last = len(self.entries) - 1
         for position, entry in enumerate(self.entries):
-            source = None if entry.edited else entry.source
             if entry.edited:
-                parts.append(self._serialise(position, target))
-            elif source is not None:
-                parts.append(source)
+                yield self._serialise(position, target)
             else:
-                continue
+                source = entry.source
+                if source is None:
+                    continue
+                yield source
             terminator = entry.terminator or newline
             if position == last and not self.layout.final_newline:
                 terminator = b""
-            parts.append(terminator)
-        return b"".join(parts)
+            yield terminator
 
-    def _converted_lines_bytes(self, target: Dialect) -> bytes:
+    def _converted_lines_parts(self, target: Dialect) -> Iterator[bytes | memoryview]:
         newline = self.layout.newline
-        parts: list[bytes] = []
         for position, entry in enumerate(self.entries):
             if entry.kind is EntryKind.RECORD and (entry.edited or _holds_object(entry.raw)):
-                parts.append(self._serialise(position, target))
+                yield self._serialise(position, target)
             elif entry.has_source and entry.kind is not EntryKind.BLANK:
                 # Unreadable lines and JSON values that are not objects cannot be converted; they are
                 # copied so nothing is lost (their read issues still point at them).
-                parts.append(entry.raw or b"")
+                yield entry.raw or b""
             else:
                 continue
-            parts.append(newline)
-        return b"".join(parts)
+            yield newline
 
-    def _array_bytes(self, target: Dialect) -> bytes:
+    def _array_parts(self, target: Dialect) -> Iterator[bytes | memoryview]:
         layout = self.layout
-        parts: list[bytes] = [layout.array_head]
+        yield layout.array_head
         last = len(self.entries) - 1
         for position, entry in enumerate(self.entries):
             if entry.edited:
                 body = self._serialise(position, target)
                 if layout.array_indent is not None:
                     body = _indent_json(body, layout)
-                parts.append(body)
+                yield body
             elif entry.has_source:
-                parts.append(entry.raw or b"")
+                yield entry.raw or b""
             if position < last:
                 # A separator holds the comma; the source's last element has none of its own. Before an
                 # unreadable rest the source's bytes are kept whatever they are.
                 keep = b"," in entry.terminator or self.entries[position + 1].kind is EntryKind.UNREADABLE
-                parts.append(entry.terminator if keep else layout.array_separator)
+                yield entry.terminator if keep else layout.array_separator
             elif b"," not in entry.terminator:
-                parts.append(entry.terminator)
-        parts.append(layout.array_tail)
-        return b"".join(parts)
+                yield entry.terminator
+        yield layout.array_tail
 
     def conversion_losses(self, target: Dialect) -> dict[str, int]:
         """What writing in ``target`` cannot carry: a count of affected records per kind of loss."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from dpo_studio.core import annotations as sidecar
-from dpo_studio.core.atomicfile import atomic_write_bytes
+from dpo_studio.core.atomicfile import atomic_write_chunks
 from dpo_studio.core.dataset import Dataset, Entry, EntryKind, read_file_bytes
 from dpo_studio.core.detect import Detection
 from dpo_studio.core.dialects import Dialect, get_dialect
@@ -441,16 +441,21 @@ class Document:
             )
         use_bom = self.bom if bom is None else bom
         converted = target.name != self.dataset.dialect.name
-        data = self._bytes_to_write(target, use_bom)
-        reread = Dataset.from_bytes(data, target, target_path) if converted else None
+        reread = None
+        if converted:
+            # Every record is converted: the new file is read back so the document continues in it.
+            data = self.dataset.to_bytes(target, bom=use_bom)
+            reread = Dataset.from_bytes(data, target, target_path)
+            chunks: Iterable[bytes] = (data,)
+        else:
+            # Written block by block: a large file is never held whole (nor every line unpacked) at once.
+            chunks = self._chunks_to_write(target, use_bom)
         # Notes and tags first: if they cannot be written, nothing is saved and nothing is lost.
         self._save_annotations(target_path, reread)
-        atomic_write_bytes(target_path, data)
+        self.source_size, self.source_digest = atomic_write_chunks(target_path, chunks)
         self.path = target_path
         self.dataset.path = target_path
         self.bom = use_bom
-        self.source_digest = hashlib.sha256(data).hexdigest()
-        self.source_size = len(data)
         if converted:
             assert reread is not None
             self.dataset = reread
@@ -460,11 +465,10 @@ class Document:
         self.mark_clean()
         return converted
 
-    def _bytes_to_write(self, target: Dialect, bom: bool) -> bytes:
-        """The file's bytes; a line whose record differs from its source only in notes or tags is copied."""
+    def _chunks_to_write(self, target: Dialect, bom: bool) -> Iterator[bytes]:
+        """The file's bytes in its own dialect, in blocks; a line whose record differs from its source only
+        in notes or tags is copied."""
         dataset = self.dataset
-        if target.name != dataset.dialect.name:
-            return dataset.to_bytes(target, bom=bom)
         entries = list(dataset.entries)
         for index, entry in enumerate(entries):
             if entry.record is None or entry.kind is not EntryKind.RECORD:
@@ -482,7 +486,7 @@ class Document:
             if sidecar.without_app_fields(entry.record) == original:
                 entries[index] = source
         view = Dataset(dataset.dialect, entries, dataset.layout, dataset.path, dataset.file_findings)
-        return view.to_bytes(target, bom=bom)
+        return view.iter_bytes(target, bom=bom)
 
     def _save_annotations(self, target_path: Path, reread: Dataset | None) -> None:
         """Write (or delete) the notes and tags sidecar of ``target_path``; ``reread`` after a conversion."""
