@@ -1,9 +1,10 @@
 """A preference dataset read from (and written back to) one file, losing nothing.
 
 Every physical line becomes an :class:`Entry`: a record, a blank line, or an unreadable line. Entries
-keep their original bytes, and records are parsed from them on demand, so a 100k-pair file costs little
-more memory than its size. A record that was edited (or added) holds its :class:`PreferenceRecord`
-and is serialised again on save; every other entry is written back byte for byte.
+keep their original bytes (a view into the file's bytes after reading, packed with zstd once
+:meth:`Dataset.pack` ran: about a quarter of the file), and records are parsed from them on demand. A
+record that was edited (or added) holds its :class:`PreferenceRecord` and is serialised again on save;
+every other entry is written back byte for byte.
 """
 
 from __future__ import annotations
