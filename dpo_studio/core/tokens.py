@@ -73,7 +73,7 @@ _EXAMPLE_LIMITS = (
 )
 
 _lock = threading.Lock()
-#: Encodings built so far (tiktoken's own registry is bypassed, see get_encoding).
+#: Encodings built so far (tiktoken's own registry is not used, see get_encoding).
 _encodings: dict[str, tiktoken.Encoding] = {}
 
 
@@ -165,10 +165,9 @@ def get_encoding(encoding_name: str) -> tiktoken.Encoding:
         previous = os.environ.get("TIKTOKEN_CACHE_DIR")
         os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
         try:
-            constructor = getattr(openai_public, encoding_name)
-            # The plugin's constructor is cached, and with it the 200k-entry rank table as Python
-            # objects (about 30 MB); call the function under the cache instead.
-            params = getattr(constructor, "__wrapped__", constructor)()
+            # The plugin's constructor, as tiktoken.get_encoding would call it (that registry is not used,
+            # so the rank table below is not kept alive by it).
+            params = getattr(openai_public, encoding_name)()
         finally:
             if previous is None:
                 os.environ.pop("TIKTOKEN_CACHE_DIR", None)
