@@ -138,13 +138,18 @@ def test_sort_by_each_column_is_stable_and_reversible() -> None:
 
 
 def test_pending_rows_are_excluded_from_filters_until_computed() -> None:
-    dataset = _dataset([("alpha", "b", "c"), ("beta", "b", "c")])
+    from dpo_studio.core.dataset_index import PAGE_ROWS
+
+    rows = 4 * PAGE_ROWS
+    dataset = _dataset([(f"alpha {i}" if i % 2 else f"beta {i}", "b", "c") for i in range(rows)])
     index = DatasetIndex(dataset)
-    index.ensure(1)
-    assert index.filter(RowFilter(text="a")) == [1]
+    index.ensure(rows - 1)  # the last row, and the page of rows before it
+    computed = [i for i in range(rows) if index.ready[i]]
+    assert rows - 1 in computed and 0 < len(computed) <= PAGE_ROWS and 0 not in computed
+    assert index.filter(RowFilter(text="alpha")) == [i for i in computed if i % 2]
     index.ensure_all()
-    assert index.filter(RowFilter(text="a")) == [0, 1]
-    assert index.sort([0, 1], Column.PROMPT) == [0, 1]
+    assert index.filter(RowFilter(text="alpha")) == list(range(1, rows, 2))
+    assert index.sort([1, 0], Column.PROMPT) == [1, 0]
 
 
 def test_incremental_edit_insert_remove_follow_the_dataset() -> None:

@@ -177,3 +177,20 @@ def test_saving_a_packed_file_never_holds_it_whole(tmp_path: Path) -> None:
     assert b"Saved while packed." in saved[2]
     assert saved[3:] == data.split(b"\n")[3:]
     assert document.source_size == len(path.read_bytes())
+
+
+def test_many_entries_are_read_at_once_packed_or_not() -> None:
+    from dpo_studio.core.dataset import sources_of
+
+    dataset = Dataset.from_bytes(_messy_file(), get_dialect("openai_dpo"))
+    half = len(dataset.entries) // 2
+    expected = [entry.raw for entry in dataset.entries]
+    assert [None if s is None else bytes(s) for s in sources_of(dataset.entries)] == expected
+    dataset.pack()
+    # A mix: packed entries, an edited copy holding plain bytes, a new record without source bytes.
+    record = dataset.record(2)
+    dataset.entries[2] = dataset.entries[2].with_record(record)
+    dataset.append_record(record)
+    mixed = sources_of(dataset.entries)
+    assert [None if s is None else bytes(s) for s in mixed[:half]] == expected[:half]
+    assert mixed[-1] is None and dataset.entries[3].packed

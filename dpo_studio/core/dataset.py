@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -574,6 +574,25 @@ class Dataset:
             for loss in target.losses(record):
                 counts[loss] = counts.get(loss, 0) + 1
         return counts
+
+
+def sources_of(entries: Sequence[Entry]) -> list[bytes | memoryview | None]:
+    """:attr:`Entry.source` of many entries, packed ones unpacked together (see ``LineCodec.unpack_many``)."""
+    sources: list[bytes | memoryview | None] = []
+    packed: dict[LineCodec, tuple[list[int], list[PackedLine]]] = {}
+    for position, entry in enumerate(entries):
+        data = entry._data
+        if isinstance(data, PackedLine):
+            positions, lines = packed.setdefault(data.codec, ([], []))
+            positions.append(position)
+            lines.append(data)
+            sources.append(None)
+        else:
+            sources.append(data)
+    for codec, (positions, lines) in packed.items():
+        for position, line in zip(positions, codec.unpack_many(lines), strict=True):
+            sources[position] = line
+    return sources
 
 
 def dump_json(value: object, *, compact: bool = False, ascii_only: bool = False) -> bytes:

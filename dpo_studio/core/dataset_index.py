@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from dpo_studio.core.dataset import Dataset, Entry, EntryKind
+from dpo_studio.core.dataset import Dataset, Entry, EntryKind, sources_of
 from dpo_studio.core.dialects import Dialect
 from dpo_studio.core.findings import Finding, Severity
 from dpo_studio.core.records import PreferenceRecord, message_text
@@ -33,6 +33,8 @@ from dpo_studio.core.records import PreferenceRecord, message_text
 PREVIEW_CHARS = 140
 #: How many rows' previews are kept (made again from the entry when scrolled back to).
 PREVIEW_CACHE_ROWS = 4096
+#: Rows computed together when the table needs one (a screenful and some).
+PAGE_ROWS = 64
 #: How much of a text column the table sorts by.
 SORT_KEY_BYTES = 160
 #: Tag filter value matching rows without any tag.
@@ -245,22 +247,52 @@ class DatasetIndex:
         Stops early (leaving rows pending) when ``cancelled()`` turns true.
         """
         source = self.entries if entries is None else entries
-        dialect = self.dataset.dialect
         total = len(source)
         step = 2000
         for start in range(0, total, step):
             if cancelled is not None and cancelled():
                 return
-            for i in range(start, min(start + step, total)):
-                if not self.ready[i] and self.kind[i] is not EntryKind.BLANK:
-                    self._compute(i, source[i], dialect)
+            todo = [
+                i
+                for i in range(start, min(start + step, total))
+                if not self.ready[i] and self.kind[i] is not EntryKind.BLANK
+            ]
+            self._compute_rows(todo, source, previews=False)
             if progress is not None:
                 progress(min(start + step, total), total)
 
     def ensure(self, index: int) -> None:
-        """Compute row ``index`` now if it is pending (from its entry in :attr:`entries`)."""
+        """Compute row ``index`` now if it is pending (from its entry in :attr:`entries`).
+
+        The rows around it are computed too, with their previews: the table asks for a page of rows
+        at a time, and reading their entries together is much cheaper than one by one.
+        """
         if not self.ready[index] and self.kind[index] is not EntryKind.BLANK:
-            self._compute(index, self.entries[index], self.dataset.dialect)
+            self._compute_page(index)
+
+    def _compute_page(self, index: int) -> None:
+        """Compute the pending rows and missing previews of the page of rows around ``index``."""
+        ready, kind, previews = self.ready, self.kind, self._previews
+        first = max(0, index - PAGE_ROWS // 4)
+        todo = [
+            i
+            for i in range(first, min(len(kind), first + PAGE_ROWS))
+            if kind[i] is not EntryKind.BLANK and (not ready[i] or i not in previews)
+        ]
+        if index not in todo:
+            todo.append(index)
+        self._compute_rows(todo, self.entries, previews=True)
+
+    def _compute_rows(self, rows: Sequence[int], entries: Sequence[Entry], *, previews: bool) -> None:
+        """Compute these rows from ``entries`` (pending ones only), and their previews when asked."""
+        dialect = self.dataset.dialect
+        chosen = [entries[i] for i in rows]
+        for i, entry, source in zip(rows, chosen, sources_of(chosen), strict=True):
+            record = _record_of(entry, dialect, source)
+            if not self.ready[i] and self.kind[i] is not EntryKind.BLANK:
+                self._compute(i, entry, record, source)
+            if previews:
+                self._remember_previews(i, entry, record, source)
 
     def ensure_all(self) -> None:
         """Compute every pending row now (cheap when only a few edited rows are pending)."""
@@ -269,17 +301,22 @@ class DatasetIndex:
         for index in range(len(self.kind)):
             self.ensure(index)
 
-    def _compute(self, index: int, entry: Entry, dialect: Dialect) -> None:
+    def _compute(
+        self,
+        index: int,
+        entry: Entry,
+        record: PreferenceRecord | None,
+        source: bytes | memoryview | None,
+    ) -> None:
         self.kind[index] = entry.kind
         self.line[index] = entry.line
         if entry.kind is EntryKind.BLANK:
             self._rows = None
             self._pending -= 1
             return
-        record = _record_of(entry, dialect)
         spans = self.spans
         if record is None:
-            text = _lowered((entry.raw or b"").decode("utf-8", errors="replace"))
+            text = _lowered(bytes(source or b"").decode("utf-8", errors="replace"))
             self.search[index] = text
             found: Spans = (0, len(text), 0, 0, 0, 0)
             self.split[index] = ""
@@ -444,18 +481,23 @@ class DatasetIndex:
 
     def text(self, column: Column, index: int) -> str:
         """The preview shown in a text column (prompt, preferred or rejected) of row ``index``."""
+        if not Column.PROMPT <= column <= Column.REJECTED:
+            return ""
         previews = self._previews.get(index)
         if previews is None:
-            previews = self._make_previews(index)
-        return previews[column - Column.PROMPT] if Column.PROMPT <= column <= Column.REJECTED else ""
+            if self.entries[index].kind is EntryKind.BLANK:
+                return ""
+            self._compute_page(index)
+            previews = self._previews[index]
+        return previews[column - Column.PROMPT]
 
-    def _make_previews(self, index: int) -> tuple[str, str, str]:
-        entry = self.entries[index]
+    def _remember_previews(
+        self, index: int, entry: Entry, record: PreferenceRecord | None, source: bytes | memoryview | None
+    ) -> None:
         if entry.kind is EntryKind.BLANK:
-            return ("", "", "")
-        record = _record_of(entry, self.dataset.dialect)
+            return
         if record is None:
-            previews = (preview((entry.raw or b"").decode("utf-8", errors="replace")), "", "")
+            previews = (preview(bytes(source or b"").decode("utf-8", errors="replace")), "", "")
         else:
             prompt = record.last_user_text or _context_text(record)
             previews = (preview(prompt), preview(record.preferred_text), preview(record.rejected_text))
@@ -465,7 +507,6 @@ class DatasetIndex:
             for old in list(islice(cache, PREVIEW_CACHE_ROWS // 2)):
                 del cache[old]
         cache[index] = previews
-        return previews
 
     def summary(self, index: int) -> RowSummary:
         """Row ``index`` (an entry index) as one object, computed first if pending."""
@@ -627,11 +668,10 @@ def _same_kind(column: Any, values: list[Any]) -> Any:
     return array(column.typecode, values) if isinstance(column, array) else values
 
 
-def _record_of(entry: Entry, dialect: Dialect) -> PreferenceRecord | None:
-    """The record an entry holds, or ``None`` for an unreadable line."""
+def _record_of(entry: Entry, dialect: Dialect, source: bytes | memoryview | None) -> PreferenceRecord | None:
+    """The record an entry holds (``source``: its source bytes), or ``None`` for an unreadable line."""
     if entry.record is not None:
         return entry.record
-    source = entry.source
     if entry.kind is not EntryKind.RECORD or source is None:
         return None
     try:
