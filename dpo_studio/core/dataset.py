@@ -411,9 +411,14 @@ class Dataset:
     def parse_entry(self, index: int) -> tuple[PreferenceRecord | None, list[Issue]]:
         """The record at ``index`` and the dialect's structural issues with its source object."""
         entry = self.entries[index]
+        return self.parse_source(entry, None if entry.record is not None else entry.source)
+
+    def parse_source(
+        self, entry: Entry, source: bytes | memoryview | None
+    ) -> tuple[PreferenceRecord | None, list[Issue]]:
+        """:meth:`parse_entry` for an entry whose source bytes were read already (:func:`iter_sources`)."""
         if entry.record is not None:
             return entry.record, []
-        source = entry.source
         if entry.kind is not EntryKind.RECORD or source is None:
             return None, []
         return self.dialect.parse(orjson.loads(source))
@@ -574,6 +579,16 @@ class Dataset:
             for loss in target.losses(record):
                 counts[loss] = counts.get(loss, 0) + 1
         return counts
+
+
+def iter_sources(
+    entries: Sequence[Entry], batch: int = 2000
+) -> Iterator[tuple[int, Entry, bytes | memoryview | None]]:
+    """``(index, entry, entry.source)`` for every entry, reading packed lines a batch at a time."""
+    for start in range(0, len(entries), batch):
+        chunk = entries[start : start + batch]
+        for offset, (entry, source) in enumerate(zip(chunk, sources_of(chunk), strict=True)):
+            yield start + offset, entry, source
 
 
 def sources_of(entries: Sequence[Entry]) -> list[bytes | memoryview | None]:

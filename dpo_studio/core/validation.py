@@ -880,7 +880,7 @@ def validate_dataset(
     (slower; the token-limit rule itself needs no full count). For a file just read from disk,
     :func:`open_and_validate` does the same while reading, without parsing the file twice.
     """
-    from dpo_studio.core.dataset import EntryKind
+    from dpo_studio.core.dataset import EntryKind, iter_sources
 
     check = _DatasetCheck(profile, validation=validation, progress=progress, count_tokens=count_tokens)
     entries = dataset.entries
@@ -891,8 +891,8 @@ def validate_dataset(
     writable = dataset.dialect.writable
     dialect = dataset.dialect
     loads = orjson.loads
-    for index, entry in enumerate(entries):
-        raw = entry.raw if entry.record is None else None
+    for index, entry, source in iter_sources(entries):
+        raw = source if entry.record is None else None
         if raw is not None:
             size += len(raw) + len(entry.terminator)
         if entry.kind is not record_kind:

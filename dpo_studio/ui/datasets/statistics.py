@@ -12,7 +12,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from dpo_studio.core.dataset import Dataset, Entry, EntryKind
+from dpo_studio.core.dataset import Dataset, Entry, EntryKind, iter_sources
 from dpo_studio.core.quality import QualityCounter, QualityReport
 from dpo_studio.core.records import VALIDATION, PreferenceRecord
 from dpo_studio.core.tokens import RecordTokens, example_token_limit, record_tokens, text_counter
@@ -125,7 +125,7 @@ def _counted_records(
     cached_tokens = cache.lookup(snapshot.entries)
     counts = array("i", [-1]) * (3 * total)
     stats.cache = TokenCache(snapshot.entries, counts)
-    for index, entry in enumerate(snapshot.entries):
+    for index, entry, source in iter_sources(snapshot.entries):
         if index % 1000 == 0:
             if cancelled is not None and cancelled():
                 return
@@ -137,7 +137,7 @@ def _counted_records(
         if entry.kind is EntryKind.UNREADABLE:
             stats.unreadable += 1
             continue
-        record, _issues = snapshot.parse_entry(index)
+        record, _issues = snapshot.parse_source(entry, source)
         if record is None:
             continue
         stats.examples += 1
