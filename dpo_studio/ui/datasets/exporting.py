@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dpo_studio.core.atomicfile import atomic_write_bytes
+from dpo_studio.core.atomicfile import atomic_write_chunks
 from dpo_studio.core.dataset import Dataset, Entry, EntryKind
 from dpo_studio.core.dialects import Dialect
 from dpo_studio.core.errors import UserError
@@ -112,29 +112,29 @@ def summarize_export(
     return summary
 
 
-def export_bytes(snapshot: Dataset, plan: ExportPlan) -> list[tuple[Path, bytes]]:
-    """The files an export writes and their bytes."""
+def export_files(snapshot: Dataset, plan: ExportPlan) -> list[tuple[Path, Dataset]]:
+    """The files an export writes and what goes into each (checked before anything is written)."""
     if not plan.dialect.writable:
         raise UserError(f"{plan.dialect.label} files can be read but not written.", "Choose another format.")
     training, validation, _summary = _parts(snapshot, plan.skip_unreadable)
     if plan.validation_path is None:
-        return [(plan.path, _subset(snapshot, training + validation).to_bytes(plan.dialect, bom=plan.bom))]
+        return [(plan.path, _subset(snapshot, training + validation))]
     if plan.validation_path.resolve() == plan.path.resolve():
         raise UserError("The training and validation files must be different files.", "Choose another name.")
-    return [
-        (plan.path, _subset(snapshot, training).to_bytes(plan.dialect, bom=plan.bom)),
-        (plan.validation_path, _subset(snapshot, validation).to_bytes(plan.dialect, bom=plan.bom)),
-    ]
+    return [(plan.path, _subset(snapshot, training)), (plan.validation_path, _subset(snapshot, validation))]
 
 
 def write_export(
     snapshot: Dataset, plan: ExportPlan, progress: Callable[[str], None] | None = None
 ) -> list[Path]:
-    """Write the export atomically (each file is complete or untouched); returns the paths written."""
+    """Write the export atomically (each file is complete or untouched); returns the paths written.
+
+    Each file is written in blocks as it is produced, so a large export is never held in memory whole.
+    """
     written = []
-    for path, data in export_bytes(snapshot, plan):
+    for path, contents in export_files(snapshot, plan):
         if progress is not None:
             progress(path.name)
-        atomic_write_bytes(path, data)
+        atomic_write_chunks(path, contents.iter_bytes(plan.dialect, bom=plan.bom))
         written.append(path)
     return written
