@@ -231,7 +231,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     """Write the source file in the target dialect, naming first what cannot be carried."""
-    from dpo_studio.core.atomicfile import atomic_write_bytes
+    from dpo_studio.core.atomicfile import atomic_write_chunks
 
     target = _target_dialect(args.to_dialect)
     dataset = _open(args.source, args.dialect)
@@ -242,7 +242,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             f"note: {unreadable} unreadable line(s) copied unchanged; fix them before uploading.",
             file=sys.stderr,
         )
-    atomic_write_bytes(args.target, dataset.to_bytes(target, bom=args.bom))
+    atomic_write_chunks(args.target, dataset.iter_bytes(target, bom=args.bom))
     summary = {
         "source": str(args.source),
         "from": dataset.dialect.name,
@@ -284,7 +284,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_split(args: argparse.Namespace) -> int:
     """Write training and validation files, never putting one prompt on both sides."""
-    from dpo_studio.core.atomicfile import atomic_write_bytes
+    from dpo_studio.core.atomicfile import atomic_write_chunks
     from dpo_studio.core.dataset import Dataset
     from dpo_studio.core.records import VALIDATION
     from dpo_studio.core.split import split_records
@@ -302,8 +302,8 @@ def cmd_split(args: argparse.Namespace) -> int:
     for record, side in zip(records, sides, strict=True):
         record.split = None
         (validation if side == VALIDATION else train).append_record(record)
-    atomic_write_bytes(args.train_out, train.to_bytes(target))
-    atomic_write_bytes(args.validation_out, validation.to_bytes(target))
+    atomic_write_chunks(args.train_out, train.iter_bytes(target))
+    atomic_write_chunks(args.validation_out, validation.iter_bytes(target))
     unreadable = len(dataset.read_findings())
     summary = {
         "train": len(train),
