@@ -194,3 +194,19 @@ def test_many_entries_are_read_at_once_packed_or_not() -> None:
     mixed = sources_of(dataset.entries)
     assert [None if s is None else bytes(s) for s in mixed[:half]] == expected[:half]
     assert mixed[-1] is None and dataset.entries[3].packed
+
+
+def test_reading_a_json_array_keeps_positions_not_decoded_values() -> None:
+    """A large JSON array's decoded values took ten times the file's size while it was read."""
+    from dpo_studio.core.textfile import split_array
+
+    text = "[\n" + ",\n".join(orjson.dumps(_pair(random.Random(3), n)).decode() for n in range(50)) + "\n]\n"
+    with_values, problem = split_array(text)
+    positions_only, same_problem = split_array(text, keep_values=False)
+    assert problem is None and same_problem is None
+    assert [(e.line, e.column, e.start, e.end) for e in positions_only] == [
+        (e.line, e.column, e.start, e.end) for e in with_values
+    ]
+    assert all(e.value is None for e in positions_only) and with_values[0].value == _pair(random.Random(3), 0)
+    dataset = Dataset.from_bytes(text.encode(), get_dialect("openai_dpo"))
+    assert len(dataset.entries) == 50 and dataset.to_bytes() == text.encode()

@@ -279,7 +279,7 @@ class Dataset:
         # surrogateescape keeps invalid UTF-8 bytes as they are, so one bad element does not make the
         # whole file unreadable and its bytes can be written back unchanged.
         text = body.decode("utf-8", errors="surrogateescape")
-        elements, problem = split_array(text)
+        elements, problem = split_array(text, keep_values=False)
         layout = self.layout
         if elements:
             first_start = elements[0].start
