@@ -177,3 +177,18 @@ def test_sign_in_problem_is_explained(
     text = dialog.result_label.text()
     assert "Azure CLI" in text and "What to do:" in text  # no az on this machine: said plainly
     assert presented == []
+
+
+def test_a_check_finishing_after_the_dialog_closed_is_ignored(
+    qtbot: QtBot, memory_keyring: MemoryKeyring, presented: list[object]
+) -> None:
+    """The keyring check runs in the background; closing the dialog first must not raise an error."""
+    import shiboken6
+
+    dialog = ConnectionsDialog(
+        store=ConnectionStore(), credentials=CredentialStore(), authenticator=EntraAuthenticator()
+    )
+    dialog.show()
+    shiboken6.delete(dialog)  # closed and deleted before the check's result arrives
+    settle(qtbot)
+    assert presented == []
