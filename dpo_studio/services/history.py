@@ -451,6 +451,16 @@ class HistoryStore:
         rows = self._db().execute(query, (connection_id,) if connection_id else ())
         return [_stored_job(row) for row in rows]
 
+    def has_active_jobs(self) -> bool:
+        """Whether a stored job is not in a final state yet (the app follows those from its start)."""
+        final = [status.value for status in JobStatus if status.is_terminal]
+        row = (
+            self._db()
+            .execute(f"SELECT 1 FROM jobs WHERE status NOT IN ({', '.join('?' * len(final))}) LIMIT 1", final)
+            .fetchone()
+        )
+        return row is not None
+
     def job(self, connection_id: str, job_id: str) -> StoredJob | None:
         """One stored job, or None."""
         row = (

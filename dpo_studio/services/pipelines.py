@@ -14,14 +14,15 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dpo_studio.core import paths
 from dpo_studio.core.atomicfile import atomic_write_bytes
-from dpo_studio.services.providers.requests import AUTO, DpoHyperparameters, DpoJobRequest
-from dpo_studio.services.providers.service import FineTuningProvider
-from dpo_studio.services.providers.traits import TrainingType
 from dpo_studio.services.status import JobStatus
+
+if TYPE_CHECKING:  # the provider modules load the openai SDK: the app reads this store at start-up without it
+    from dpo_studio.services.providers.requests import DpoJobRequest
+    from dpo_studio.services.providers.service import FineTuningProvider
 
 FILE_NAME = "pipelines.json"
 
@@ -59,6 +60,9 @@ def request_to_dict(request: DpoJobRequest) -> dict[str, Any]:
 
 def request_from_dict(data: dict[str, Any], model: str) -> DpoJobRequest:
     """The DPO request stored by :func:`request_to_dict`, for ``model``."""
+    from dpo_studio.services.providers.requests import AUTO, DpoHyperparameters, DpoJobRequest
+    from dpo_studio.services.providers.traits import TrainingType
+
     hyper = data.get("hyperparameters") or {}
     training_type = data.get("training_type")
     return DpoJobRequest(
