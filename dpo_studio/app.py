@@ -41,6 +41,31 @@ def create_application(argv: Sequence[str] | None = None) -> object:
     return app
 
 
+def runs_to_follow() -> bool:
+    """Whether the run history holds jobs not finished yet: the Runs tab then follows them from start-up.
+
+    Otherwise the Runs tab (and the provider SDKs it needs) is built the first time it is shown. A local
+    SQLite read; no network.
+    """
+    from dpo_studio.core.paths import data_dir
+    from dpo_studio.services.history import FILE_NAME, history
+
+    if not (data_dir() / FILE_NAME).exists():
+        return False
+    try:
+        return history().has_active_jobs()
+    except Exception:  # an unreadable history: the Runs tab says so, as it does when it is shown
+        return True
+
+
+def pipelines_waiting() -> bool:
+    """Whether an SFT → DPO pipeline waits for its supervised job: the Fine-tune tab, which checks them, is
+    then built at start-up rather than on first show. Reads a small local JSON file."""
+    from dpo_studio.services.pipelines import PipelineStore
+
+    return bool(PipelineStore().waiting())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the app; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -68,7 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     collector = install_gui_thread_collector(app)
     window = MainWindow()
     window.show()
-    window.runs_tab.start()  # follow running fine-tuning jobs (and notify) from the start
+    if runs_to_follow():
+        window.start_following_runs()  # follow running fine-tuning jobs (and notify) from the start
+    if pipelines_waiting():
+        window.lazy_page("Fine-tune")  # it continues waiting SFT → DPO pipelines soon after start-up
     if args.file is not None:
         window.open_file(args.file)
     if not args.no_recovery:

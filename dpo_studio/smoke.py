@@ -92,8 +92,8 @@ def offline() -> Iterator[None]:
             raise OSError(f"smoke test: name lookup of {host!r} refused")
         return original_getaddrinfo(host, *args, **kwargs)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     socket.getaddrinfo = getaddrinfo
     try:
         yield
@@ -157,11 +157,13 @@ def _version(distribution: str) -> str:
 def check_qt() -> str:
     """The QApplication starts on a usable platform plugin."""
     from PySide6 import QtCore
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
     app.setApplicationName(APP_NAME)
-    return f"PySide6 {_version('PySide6-Essentials')}, Qt {QtCore.qVersion()}, platform {app.platformName()}"
+    platform_name = QGuiApplication.platformName()
+    return f"PySide6 {_version('PySide6-Essentials')}, Qt {QtCore.qVersion()}, platform {platform_name}"
 
 
 def check_resources() -> str:
@@ -207,6 +209,16 @@ def check_main_window() -> str:
         # and deliver its results while the window is alive, as it would in use.
         if not task_runner().wait_all(60.0):
             raise SmokeFailure("background tasks started by the main window did not finish in 60 s")
+        _tick()
+        # Fine-tune, Runs and Evaluate are built the first time they are shown: show each one, so that a
+        # module left out of a bundle fails here, not when a user first opens the tab.
+        for title, lazy in getattr(window, "lazy_tabs", {}).items():
+            window.show_tab(lazy.widget)
+            _tick()
+            if lazy.page is None:
+                raise SmokeFailure(f"the {title} tab could not be built")
+        if not task_runner().wait_all(60.0):
+            raise SmokeFailure("background tasks started by the tabs did not finish in 60 s")
         _tick()
         tabs = getattr(window, "tabs", None) or window.findChild(QTabWidget)
         tab_names = [tabs.tabText(i) for i in range(tabs.count())] if tabs else []
@@ -350,7 +362,7 @@ def check_openai() -> str:
 
 def check_azure_identity() -> str:
     """azure-identity and msal load and build a credential and a bearer-token provider (no sign-in)."""
-    import msal
+    import msal  # type: ignore[import-untyped]
     from azure.identity import ClientSecretCredential, get_bearer_token_provider
 
     credential = ClientSecretCredential(

@@ -436,6 +436,8 @@ def test_no_two_actions_share_a_shortcut(window: MainWindow) -> None:
     """Within the window plus any one tab (only one tab page is visible at a time), keys are unique."""
     from PySide6.QtGui import QAction
 
+    for title in window.lazy_tabs:  # the tabs built on first use bring their own actions
+        assert window.lazy_page(title) is not None, title
     pages = [window.tabs.widget(i) for i in range(window.tabs.count())]
     if window.datasets_tab is not None:
         pages.append(window.datasets_tab)

@@ -1,7 +1,7 @@
 """The main window: tabs, menus and toolbar, file handling, unsaved-changes safety, recovery.
 
-The window owns one :class:`DocumentSession`. Tabs (Datasets, Editor, later the job wizard and Runs)
-get the session and never open files themselves; they may offer optional hooks the window calls:
+The window owns one :class:`DocumentSession`. Tabs (Datasets, Editor, Fine-tune, Runs, Evaluate) get the
+session and never open files themselves; they may offer optional hooks the window calls:
 
 - ``import_files(paths: list[Path] | None)``: File ▸ Import (``None``: ask for files)
 - ``export_dataset()``: File ▸ Export
@@ -9,6 +9,10 @@ get the session and never open files themselves; they may offer optional hooks t
 - ``choose_dialect(path, detection) -> Dialect | None``: asked when detection is unsure
 
 A tab that has the hook enables the action; otherwise the action stays disabled.
+
+Fine-tune, Runs and Evaluate need the provider SDKs and are built the first time they are shown or asked
+for (:meth:`MainWindow.add_lazy_tab`); ``window.finetune_tab``, ``window.runs_tab`` and ``window.loop_tab``
+build theirs on first access.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -44,8 +48,14 @@ from dpo_studio.core.resources import resource_path
 from dpo_studio.services.settings import settings
 from dpo_studio.ui.empty_state import EmptyState
 from dpo_studio.ui.errors import present_error
+from dpo_studio.ui.lazy_tab import LazyTab
 from dpo_studio.ui.session import DocumentSession
 from dpo_studio.ui.tasks import TaskContext, TaskHandle, task_runner
+
+if TYPE_CHECKING:
+    from dpo_studio.ui.loop import LoopTab
+    from dpo_studio.ui.runs import RunsTab
+    from dpo_studio.ui.wizard import FineTuneTab
 
 #: How many recent files File ▸ Open Recent lists.
 RECENT_LIMIT = 10
@@ -260,6 +270,9 @@ class MainWindow(QMainWindow):
         # is the empty state, which says what to do first.
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        #: The tabs built on first use (Fine-tune, Runs, Evaluate), by title.
+        self.lazy_tabs: dict[str, LazyTab] = {}
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.empty_state = NoDatasetState(self)
         self.setCentralWidget(self.tabs)
 
@@ -413,18 +426,18 @@ class MainWindow(QMainWindow):
         self.editor: QWidget | None = None
         self._datasets_index = self.add_tab(self.empty_state, "Datasets")
         try:
-            from dpo_studio.ui.datasets import DatasetsTab  # type: ignore[attr-defined]
+            from dpo_studio.ui.datasets import DatasetsTab
         except ImportError:
-            DatasetsTab = None
-        if DatasetsTab is not None:
+            pass
+        else:
             self.datasets_tab = DatasetsTab(self.session)
             self.datasets_tab.setParent(self)
             self.datasets_tab.hide()
         try:
-            from dpo_studio.ui.editor import PairEditor  # type: ignore[attr-defined]
+            from dpo_studio.ui.editor import PairEditor
         except ImportError:
-            PairEditor = None
-        if PairEditor is not None:
+            pass
+        else:
             self.editor = PairEditor(self.session)
             self.add_tab(self.editor, "Editor")
         self._add_finetune_tab()
@@ -432,11 +445,8 @@ class MainWindow(QMainWindow):
         self._add_loop_tab()
 
     def _add_finetune_tab(self) -> None:
-        """The Fine-tune tab (H10): the "New DPO job" wizard and SFT → DPO pipelines."""
-        from dpo_studio.ui.wizard import FineTuneTab
-
-        self.finetune_tab = FineTuneTab(self.session)
-        self.add_tab(self.finetune_tab, "Fine-tune")
+        """The Fine-tune tab (H10): the "New DPO job" wizard and SFT → DPO pipelines; built on first use."""
+        self.add_lazy_tab("Fine-tune", self._build_finetune_tab)
         self.new_job_action = self._action(
             "New &DPO Job…", self.new_dpo_job, "Ctrl+Shift+J", "Fine-tune a model on your data with DPO"
         )
@@ -445,23 +455,86 @@ class MainWindow(QMainWindow):
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.new_job_action)
 
+    def _build_finetune_tab(self) -> QWidget:
+        from dpo_studio.ui.wizard import FineTuneTab
+
+        return FineTuneTab(self.session)
+
     def new_dpo_job(self) -> None:
         """File ▸ New DPO Job (also on the toolbar, so it is at hand from the Datasets tab)."""
-        self.show_tab(self.finetune_tab)
+        tab = self.lazy_page("Fine-tune")
+        if tab is None:
+            return  # it could not be built: the error was shown
+        self.show_tab(tab)
         self.finetune_tab.new_dpo_job()
 
     def _add_runs_tab(self) -> None:
-        """The Runs tab (H9): it polls only once started (app start-up) or first shown."""
+        """The Runs tab (H9), built on first use: it polls only once started (app start-up, when runs are
+        active) or first shown."""
+        self.add_lazy_tab("Runs", self._build_runs_tab)
+
+    def _build_runs_tab(self) -> QWidget:
+        from dpo_studio.ui.loop import connect_run_view
         from dpo_studio.ui.runs import RunsTab
 
-        self.runs_tab = RunsTab(autostart=False)
-        self.add_tab(self.runs_tab, "Runs")
+        tab = RunsTab(autostart=False)
+        # Deploy… and Evaluate… of a run open the Evaluate tab, which is built then if it is not yet.
+        connect_run_view(self, tab.run_view)
+        return tab
+
+    def start_following_runs(self) -> None:
+        """Build the Runs tab now and start polling (app start-up, when runs are still active)."""
+        if self.lazy_page("Runs") is not None:
+            self.runs_tab.start()
 
     def _add_loop_tab(self) -> None:
         """The Evaluate tab (issue 8): playground, blind evaluation, pairs from generations; Runs' Deploy."""
+        self.add_lazy_tab("Evaluate", self._build_loop_tab)
+
+    def _build_loop_tab(self) -> QWidget:
         from dpo_studio.ui.loop import install
 
-        install(self)
+        return install(self)
+
+    def add_lazy_tab(self, title: str, build: Callable[[], QWidget]) -> int:
+        """Add a tab whose page ``build()`` makes the first time it is shown or asked for (see
+        :mod:`dpo_studio.ui.lazy_tab`); until then a light placeholder holds its place. Returns its index."""
+        lazy = LazyTab(self.tabs, title, build)
+        self.lazy_tabs[title] = lazy
+        return self.add_tab(lazy.placeholder, title)
+
+    def lazy_page(self, title: str) -> QWidget | None:
+        """The page of the lazy tab ``title``, built now if need be; None if building failed (the error was
+        shown)."""
+        return self.lazy_tabs[title].ensure()
+
+    def _required_page(self, title: str) -> Any:
+        page = self.lazy_page(title)
+        if page is None:
+            raise RuntimeError(f"The {title} tab could not be built (the error was shown).")
+        return page
+
+    @property
+    def finetune_tab(self) -> FineTuneTab:
+        """The Fine-tune tab's page, built on first access."""
+        return self._required_page("Fine-tune")  # type: ignore[no-any-return]
+
+    @property
+    def runs_tab(self) -> RunsTab:
+        """The Runs tab's page, built on first access (it starts polling when shown or started)."""
+        return self._required_page("Runs")  # type: ignore[no-any-return]
+
+    @property
+    def loop_tab(self) -> LoopTab:
+        """The Evaluate tab's page, built on first access."""
+        return self._required_page("Evaluate")  # type: ignore[no-any-return]
+
+    def _tab_changed(self, index: int) -> None:
+        """A lazy tab came to the front: its page replaces the placeholder before anything paints."""
+        widget = self.tabs.widget(index)
+        for lazy in self.lazy_tabs.values():
+            if widget is lazy.placeholder and lazy.page is None:
+                lazy.shown()
 
     def add_tab(self, widget: QWidget, title: str) -> int:
         """Add a tab; returns its index. Tabs get the session from the window (``window.session``).
@@ -502,7 +575,8 @@ class MainWindow(QMainWindow):
             return
         current = self.tabs.currentIndex()
         self.tabs.removeTab(index)
-        old.hide()
+        if old is not None:
+            old.hide()
         self.tabs.insertTab(index, page, "Datasets")
         self.tabs.setCurrentIndex(current)
 
@@ -594,10 +668,13 @@ class MainWindow(QMainWindow):
                     return  # cancelled (or replaced by another open) as soon as it showed
             self._opening = self._open_now(path, dialect)
 
+        def open_anyway(_error: BaseException) -> None:
+            self._open_now(path, dialect)
+
         self._opening = task_runner().run(
             look,
             on_done=show,
-            on_error=lambda _e: self._open_now(path, dialect),
+            on_error=open_anyway,
             description=f"Opening {path.name}",
         )
         return self._opening
@@ -784,7 +861,8 @@ class MainWindow(QMainWindow):
 
     def open_connections(self) -> None:
         """File ▸ Connections…: the Runs tab owns the dialog so that its jobs refresh when it closes."""
-        self.runs_tab.open_connections()
+        if self.lazy_page("Runs") is not None:
+            self.runs_tab.open_connections()
 
     def show_about(self) -> None:
         """Help ▸ About."""
@@ -872,8 +950,8 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         tab = store.value("tab")
         with contextlib.suppress(TypeError, ValueError):
-            if tab is not None and 0 <= int(tab) < self.tabs.count():  # type: ignore[call-overload]
-                self.tabs.setCurrentIndex(int(tab))  # type: ignore[call-overload]
+            if tab is not None and 0 <= int(tab) < self.tabs.count():
+                self.tabs.setCurrentIndex(int(tab))
 
     # -- drag and drop -----------------------------------------------------------------------------
 

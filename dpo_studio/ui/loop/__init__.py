@@ -1,7 +1,7 @@
 """Close the loop: try the tuned model side by side, measure it blind, turn judgments into pairs, deploy it.
 
-:func:`install` adds the "Evaluate" tab (Playground, Blind evaluation, Pairs from generations) to the main
-window and connects the Runs tab's "Deploy…" and "Evaluate…" actions to it.
+:func:`install` builds the "Evaluate" tab (Playground, Blind evaluation, Pairs from generations) for the main
+window, and :func:`connect_run_view` connects the Runs tab's "Deploy…" and "Evaluate…" actions to it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ from dpo_studio.ui.session import DocumentSession
 #: Provider kinds whose models answer only through a deployment.
 AZURE_KINDS = (ProviderKind.AZURE_OPENAI, ProviderKind.FOUNDRY_PROJECT)
 
-__all__ = ["BlindEvaluationPage", "DeployDialog", "GenerationsPage", "LoopTab", "PlaygroundPage", "install"]
+__all__ = [
+    "BlindEvaluationPage",
+    "DeployDialog",
+    "GenerationsPage",
+    "LoopTab",
+    "PlaygroundPage",
+    "connect_run_view",
+    "install",
+]
 
 
 class LoopTab(QWidget):
@@ -136,24 +144,31 @@ class LoopTab(QWidget):
 
 
 def install(window: Any) -> LoopTab:
-    """Add the Evaluate tab to the main window and hook the Runs tab's Deploy / Evaluate actions."""
-    tab = LoopTab(window.session)
-    window.loop_tab = tab
-    window.add_tab(tab, "Evaluate")
-    view = getattr(getattr(window, "runs_tab", None), "run_view", None)
-    if view is not None and hasattr(view, "deployRequested"):
+    """The Evaluate tab for the main window, which builds it the first time it is shown or asked for.
 
-        def evaluate(connection_id: str, job_id: str, model: str) -> None:
-            tab.evaluate_run(connection_id, job_id, model)
+    The Runs tab's Deploy / Evaluate actions reach it through :func:`connect_run_view` (the window calls it
+    when it builds the Runs tab), whichever of the two tabs is built first.
+    """
+    return LoopTab(window.session)
+
+
+def connect_run_view(window: Any, view: Any) -> None:
+    """Send a Runs tab's Deploy… / Evaluate… to ``window.loop_tab`` (built then, if it is not yet)."""
+    if view is None or not hasattr(view, "deployRequested"):
+        return
+
+    def evaluate(connection_id: str, job_id: str, model: str) -> None:
+        tab = window.loop_tab
+        tab.evaluate_run(connection_id, job_id, model)
+        window.show_tab(tab)
+
+    def deploy(connection_id: str, job_id: str, model: str) -> None:
+        tab = window.loop_tab
+        if (
+            tab.deploy_run(connection_id, job_id, model) is not None
+            and tab.pages.currentWidget() is tab.playground
+        ):
             window.show_tab(tab)
 
-        def deploy(connection_id: str, job_id: str, model: str) -> None:
-            if (
-                tab.deploy_run(connection_id, job_id, model) is not None
-                and tab.pages.currentWidget() is tab.playground
-            ):
-                window.show_tab(tab)
-
-        view.deployRequested.connect(deploy)
-        view.evaluateRequested.connect(evaluate)
-    return tab
+    view.deployRequested.connect(deploy)
+    view.evaluateRequested.connect(evaluate)

@@ -139,11 +139,16 @@ class FineTuneTab(QWidget):
         tabs = getattr(window, "tabs", None)
         if tabs is None:
             return False
-        runs = None
-        for index in range(tabs.count()):
-            widget = tabs.widget(index)
-            if callable(getattr(widget, "select_run", None)):
-                runs = widget
+        try:
+            runs = getattr(window, "runs_tab", None)  # the main window builds it on first use
+        except RuntimeError:  # it could not be built (the window showed why)
+            return False
+        if not callable(getattr(runs, "select_run", None)):
+            runs = None
+            for index in range(tabs.count()):
+                widget = tabs.widget(index)
+                if callable(getattr(widget, "select_run", None)):
+                    runs = widget
         if runs is None:
             return False
         show_tab = getattr(window, "show_tab", None)
