@@ -42,7 +42,7 @@ class _Cycle(QObject):
 
 
 def test_collection_runs_on_the_gui_thread_only(qtbot: QtBot, collection_threads: list[str]) -> None:
-    assert gc.isenabled()
+    gc.enable()  # the test suite itself collects on the main thread only (conftest); the app starts enabled
     collector = GuiThreadCollector(interval_ms=20)
     collector.start()
     try:
@@ -68,6 +68,7 @@ def test_collection_runs_on_the_gui_thread_only(qtbot: QtBot, collection_threads
 
 
 def test_idle_check_collects_nothing(qtbot: QtBot, collection_threads: list[str]) -> None:
+    gc.enable()  # as the app starts (see the test above)
     collector = GuiThreadCollector(interval_ms=10)
     collector.start()
     try:
