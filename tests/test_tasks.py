@@ -186,3 +186,24 @@ def test_cancel_after_the_work_ended_still_skips_on_done(qtbot: QtBot, runner: T
     with qtbot.waitSignal(handle.ended, timeout=5000):
         pass
     assert done == [] and cancelled == [True]
+
+
+def test_callbacks_are_skipped_once_their_owner_was_deleted(qtbot: QtBot, runner: TaskRunner) -> None:
+    """Work may end after the widget it reports to was closed and deleted: nothing runs, nothing is raised."""
+    import shiboken6
+    from PySide6.QtWidgets import QLabel
+
+    shown: list[object] = []
+    old_hook = errors.set_presenter_hook(shown.append)
+    try:
+        label = QLabel()
+        kept = QLabel()
+        qtbot.addWidget(kept)
+        reached: list[str] = []
+        runner.run(lambda ctx: "late", on_done=lambda text: label.setText(text), owner=label)
+        runner.run(lambda ctx: "late", on_done=lambda text: reached.append(text), owner=kept)
+        shiboken6.delete(label)
+        assert runner.wait_all(10)
+        assert reached == ["late"] and shown == []
+    finally:
+        errors.set_presenter_hook(old_hook)

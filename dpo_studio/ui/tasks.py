@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
 
 #: Seconds between two progress reports that reach the GUI thread.
@@ -153,10 +154,19 @@ class TaskRunner(QObject):
         on_progress: Callable[[int, int, str], None] | None = None,
         on_cancelled: Callable[[], None] | None = None,
         description: str = "",
+        owner: QObject | None = None,
     ) -> TaskHandle:
-        """Run ``fn(ctx)`` in the background; the callbacks run on the GUI thread."""
+        """Run ``fn(ctx)`` in the background; the callbacks run on the GUI thread.
+
+        With ``owner`` (the widget the callbacks update), the callbacks are skipped once it was deleted:
+        work may end after its window or dialog closed, and its result then has nowhere to go.
+        """
         handle = TaskHandle(description, self)
         signals = handle._signals
+
+        def guarded(callback: Callable[..., Any], *args: Any) -> None:
+            if owner is None or shiboken6.isValid(owner):
+                _guarded(callback, description, *args)
 
         def finish() -> None:
             handle.done = True
@@ -171,7 +181,7 @@ class TaskRunner(QObject):
             handle.progress = (done, total, text)
             handle.progressed.emit(done, total, text)
             if on_progress is not None:
-                _guarded(on_progress, description, done, total, text)
+                guarded(on_progress, done, total, text)
 
         def finished(result: Any) -> None:
             if handle.is_cancelled:
@@ -181,7 +191,7 @@ class TaskRunner(QObject):
                 return
             try:
                 if on_done is not None:
-                    _guarded(on_done, description, result)
+                    guarded(on_done, result)
             finally:
                 finish()
 
@@ -191,7 +201,7 @@ class TaskRunner(QObject):
                 return
             try:
                 if on_error is not None:
-                    _guarded(on_error, description, error)
+                    guarded(on_error, error)
                 else:
                     from dpo_studio.ui.errors import present_error
 
@@ -202,7 +212,7 @@ class TaskRunner(QObject):
         def cancelled() -> None:
             try:
                 if on_cancelled is not None:
-                    _guarded(on_cancelled, description)
+                    guarded(on_cancelled)
             finally:
                 finish()
 

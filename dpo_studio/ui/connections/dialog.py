@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -409,19 +408,10 @@ class ConnectionsDialog(QDialog):
     # ---- keyring -----------------------------------------------------------------------------------------
 
     def _run(self, fn: Callable[[TaskContext], Any], description: str, **callbacks: Any) -> TaskHandle:
-        # A check may finish after the dialog was closed and deleted: its result then has nowhere to go.
-        alive = {name: self._while_open(callback) for name, callback in callbacks.items()}
-        handle = task_runner().run(fn, description=description, **alive)
+        handle = task_runner().run(fn, description=description, owner=self, **callbacks)
         self._tasks.append(handle)
         handle.ended.connect(lambda: self._tasks.remove(handle) if handle in self._tasks else None)
         return handle
-
-    def _while_open(self, callback: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any) -> None:
-            if shiboken6.isValid(self):
-                callback(*args)
-
-        return call
 
     def _probe_keyring(self) -> None:
         self._run(

@@ -400,6 +400,7 @@ class DatasetsTab(QWidget):
             on_progress=self._progressed,
             on_cancelled=self._hide_progress,
             description=f"Indexing {document.title}",
+            owner=self,
         )
         handle.append(self._build_task)
 
@@ -678,7 +679,7 @@ class DatasetsTab(QWidget):
         def failed(error: BaseException) -> None:
             present_error(self, error, "Exporting")
 
-        return task_runner().run(work, on_done=done, on_error=failed, description="Exporting")
+        return task_runner().run(work, on_done=done, on_error=failed, description="Exporting", owner=self)
 
     # -- statistics --------------------------------------------------------------------------------
 
@@ -761,6 +762,7 @@ class DatasetsTab(QWidget):
             on_progress=self._progressed,
             on_cancelled=cancelled,
             description="Counting tokens",
+            owner=self,
         )
         handle.append(self._stats_task)
         return self._stats_task
